@@ -36,6 +36,7 @@ typedef struct sp_dicom_header {
     int rows, cols, frames;
     int bits_allocated, bits_stored, high_bit, pixel_rep, samples_per_pixel;
     int has_pixel_data, encapsulated, is_dicomdir, is_enhanced;
+    int private_pixels; /* pixels only in a vendor's private group (e.g. ELSCINT1 7FDF) */
     double slope, intercept; /* 1, 0 when absent */
     double pixel_spacing[2]; /* row spacing, column spacing; 0 when absent */
     double slice_thickness, spacing_between_slices, gantry_tilt;

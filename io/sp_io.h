@@ -63,9 +63,13 @@ typedef struct sp_series {
     char modality[17], description[65], kernel[65], image_type[128];
     int series_number;
     bool uid_fallback;       /* UIDs empty: grouped by other attributes */
-    int nfiles;
-    int *files;              /* indices into scan files[], sorted along the normal; owned */
-    int nx, ny, nz;          /* grid after assembly (nz = usable slices) */
+    bool nifti;              /* a NIfTI file, loaded as it is */
+    int nslices;             /* slices (frames) that make up the volume, sorted along the normal */
+    int *slice_file;         /* per slice: index into scan files[]; owned */
+    int *slice_frame;        /* per slice: frame within that file (0 for single-frame); owned */
+    double *slice_ipp;       /* per slice: image position (LPS mm), 3 values each; owned */
+    double iop[6];           /* row and column direction cosines */
+    int nx, ny, nz;          /* grid after assembly (nz = slices of the output grid) */
     int frames_per_file;     /* >1 for enhanced multi-frame */
     double spacing[3];       /* mm; [2] from positions */
     double coverage_mm;      /* extent along the slice normal */
@@ -73,6 +77,7 @@ typedef struct sp_series {
     double tilt_deg;         /* gantry tilt found from the geometry */
     int duplicates, missing_slices;
     bool uneven, localizer, secondary, axial;
+    bool derived;            /* ImageType DERIVED or SECONDARY (reformats, processed images) */
     sp_series_decision decision;
     char reason[256];        /* the decision's reason (also the correction made) */
     double rank;             /* higher is better for spine work; -1 if rejected */
@@ -88,6 +93,7 @@ typedef struct sp_scan {
     int chosen;              /* index of the series picked for analysis, -1 if none */
     char chosen_reason[320];
     double seconds;          /* wall time of the scan */
+    struct sp_scan_priv *priv; /* headers kept for loading; io/ only */
 } sp_scan;
 
 typedef struct sp_scan_opts {
