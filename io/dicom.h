@@ -84,7 +84,7 @@ typedef enum sp_dicom_syntax {
 } sp_dicom_syntax;
 
 typedef struct sp_dicom_slice_meta {
-    const char *study_uid, *series_uid, *sop_instance_uid, *frame_of_ref_uid; /* NULL: new UID */
+    const char *study_uid, *series_uid, *sop_instance_uid, *frame_of_ref_uid; /* NULL: new UID; "": empty */
     const char *patient_name, *patient_id, *patient_sex, *patient_birth_date;
     const char *study_date, *study_time, *study_id, *accession_number;
     const char *series_description, *kernel, *manufacturer, *body_part;

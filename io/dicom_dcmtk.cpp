@@ -346,7 +346,7 @@ void put_num(DcmDataset *ds, const DcmTagKey &tag, const char *fmt, double a)
 void put_uid(DcmDataset *ds, const DcmTagKey &tag, const char *v)
 {
     char u[SP_UID_LEN];
-    if (v && *v) {
+    if (v) { /* "" writes an empty UID, as some anonymisers leave them */
         ds->putAndInsertString(tag, v);
         return;
     }
