@@ -16,6 +16,7 @@
 #include <dcmtk/oflog/oflog.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -124,10 +125,25 @@ void read_padding(DcmDataset *ds, sp_dicom_header *h)
     }
 }
 
+/* True when the file has the "DICM" magic after the 128-byte preamble. */
+bool has_dicm_magic(const char *path)
+{
+    char buf[132];
+    FILE *f = std::fopen(path, "rb");
+    if (!f) return false;
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    std::fclose(f);
+    return n == sizeof buf && !std::memcmp(buf + 128, "DICM", 4);
+}
+
 sp_status load(DcmFileFormat &ff, const char *path, Uint32 max_read, sp_err *err)
 {
     OFCondition c = ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, max_read, ERM_autoDetect);
-    if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: not readable as DICOM (%s)", path, c.text());
+    if (c.bad()) {
+        if (has_dicm_magic(path))
+            return sp_fail(err, SP_EDICOM, "%s: truncated or corrupt DICOM file (%s)", path, c.text());
+        return sp_fail(err, SP_EDICOM, "%s: not a DICOM file (no DICM marker, not a parseable dataset)", path);
+    }
     return SP_OK;
 }
 

@@ -165,8 +165,9 @@ static sp_status check_one(sp_scan *s, int index)
     if (n == 1) {
         store_slices(sr, sl, n);
         sr->nz = 1;
-        sr->decision = SP_SERIES_LOAD;
-        snprintf(sr->reason, sizeof sr->reason, "single slice");
+        sr->decision = dups ? SP_SERIES_CORRECTED : SP_SERIES_LOAD;
+        if (dups) snprintf(sr->reason, sizeof sr->reason, "single slice (%d more at the same position dropped)", dups);
+        else snprintf(sr->reason, sizeof sr->reason, "single slice");
         goto done;
     }
     for (int i = 0; i + 1 < n; i++) d[i] = sl[i + 1].pos - sl[i].pos;
