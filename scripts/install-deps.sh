@@ -11,7 +11,7 @@ PACKAGES=(
   libcjson-dev libpng-dev zlib1g-dev        # JSON, PNG, zlib
   libcriterion-dev                          # tests
   dicom3tools                               # dciodvfy: validates our DICOM output in tests
-  dcm2niix                                  # the reference converter in bench/
+  dcm2niix time                             # the reference converter and GNU time, for bench/
 )
 
 missing=()
