@@ -115,6 +115,13 @@ typedef struct ph_vert {
     /* lesion */
     ph_lesion_spec les;
     double les_c[3], les_r[3]; /* body lesion ellipsoid (local) */
+    /* derived local geometry, left side (x > 0); the right side mirrors x */
+    double ped_a[3], ped_b[3], lam_m[3], lam_z[2], spin_a[3], spin_b[3], spin_t;
+    double tp_a[3], tp_b[3], sap[3], iap[3], sap_r[3], iap_r[3];
+    double disc_above;
+    double out_ax, out_ay, out_cy; /* body outline here (world) */
+    double lung, psoas_r;
+    double rib_cy, rib_ax, rib_ay; /* rib-cage ellipse here (world; x centre = body x) */
     double bbox[6];           /* world AABB: xmin, xmax, ymin, ymax, zmin, zmax */
     int index;
 } ph_vert;
@@ -149,7 +156,7 @@ typedef struct ph_scene {
     int nx, ny, nz;
     double origin[3], spacing[3], thickness;
     double lung_top, lung_bottom;
-    int conus_vert;           /* cord ends at the middle of this vertebra */
+    double body_cx;           /* body outline x centre */
 } ph_scene;
 
 /* Per-z context: body outline and soft-tissue layout at height z. */
@@ -157,7 +164,7 @@ typedef struct ph_plane {
     double z;
     double sx, sy;            /* spine centre (interpolated body centres) */
     double cx, cy, ax, ay;    /* body outline ellipse */
-    double rib_ax, rib_ay;    /* rib-cage ellipse half-axes (same centre) */
+    double rib_cy, rib_ax, rib_ay; /* rib-cage ellipse (x centre cx) */
     double W, D, canal_f;     /* interpolated body width/depth, canal half-depth */
     int lungs, psoas;
     double psoas_r;
@@ -177,6 +184,8 @@ const char *ph_level_name(int label, char buf[PH_NAME]);
 /* Fills names/labels of the full level sequence for the spec's counts;
  * returns the count. */
 int ph_level_sequence(const sp_phantom_spec *s, char names[][PH_NAME], int *labels, int max);
+/* Levels, sizes, pathology, segmental angles and the placed chain. */
+sp_status ph_build_levels(const sp_phantom_spec *s, ph_scene *sc, sp_err *err);
 sp_status ph_scene_build(const sp_phantom_spec *s, ph_scene *sc, sp_err *err);
 void ph_scene_clear(ph_scene *sc);
 void ph_plane_setup(const ph_scene *sc, double z, ph_plane *pl);
@@ -186,6 +195,8 @@ void ph_world(const ph_vert *v, const double q[3], double p[3]);
 void ph_body_tb(const ph_vert *v, double x, double y, double *top, double *bot);
 
 /* sample.c */
+/* Depth (mm, > 0 inside) of local point q in the vertebral body. */
+double ph_body_depth(const ph_vert *v, const double q[3]);
 void ph_sample_point(const ph_scene *sc, const ph_plane *pl, const double p[3], ph_sample *out);
 uint64_t ph_hash64(uint64_t a, uint64_t b);
 
