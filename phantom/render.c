@@ -20,9 +20,14 @@
 
 #include "core/sp_omp.h"
 
+#define PH_MAX_NZS 8
+
 typedef struct scratch {
     ph_sample *maps;   /* nmaps planes of nxy samples */
     int *cand, *rowcand;
+    ph_plane ss[PH_MAX_NZS];  /* supersampling sub-planes of the current slice */
+    ph_plane ssrow[PH_MAX_NZS]; /* ... restricted to the current row */
+    int *sscand;       /* PH_MAX_NZS * 2 * (nprim + 1) ints */
     ph_stats st;
 } scratch;
 
@@ -59,22 +64,46 @@ static void sample_plane(const rctx *c, double zc, ph_sample *out, scratch *s)
     }
 }
 
-/* Mean HU of a 2 x 2 x nzs supersample of voxel (i, j) of slice centre zc. */
-static double supersample(const rctx *c, int i, int j, double zc, scratch *s)
+/* Sets up the supersampling sub-planes of slice centre zc. */
+static void ss_planes(const rctx *c, double zc, scratch *s)
+{
+    size_t n = (size_t)c->sc->nprim + 1;
+    for (int k = 0; k < c->nzs; k++) {
+        s->ss[k].cand = s->sscand + (size_t)k * 2 * n;
+        ph_plane_setup(c->sc, zc + c->thick * ((k + 0.5) / c->nzs - 0.5), &s->ss[k]);
+    }
+}
+
+/* Restricts the sub-planes' candidates to primitives that reach row j. */
+static void ss_rows(const rctx *c, int j, scratch *s)
+{
+    size_t n = (size_t)c->sc->nprim + 1;
+    double y0 = c->sc->origin[1] + (j - 0.5) * c->py, y1 = y0 + c->py;
+    for (int k = 0; k < c->nzs; k++) {
+        ph_plane *r = &s->ssrow[k];
+        *r = s->ss[k];
+        r->cand = s->sscand + (size_t)k * 2 * n + n;
+        r->ncand = 0;
+        for (int m = 0; m < s->ss[k].ncand; m++) {
+            const double *bb = c->sc->prim[s->ss[k].cand[m]].bbox;
+            if (y1 >= bb[2] && y0 <= bb[3]) r->cand[r->ncand++] = s->ss[k].cand[m];
+        }
+    }
+}
+
+/* Mean HU of a 2 x 2 x nzs supersample of voxel (i, j) (ss_rows done). */
+static double supersample(const rctx *c, int i, int j, scratch *s)
 {
     const ph_scene *sc = c->sc;
     double acc = 0;
-    ph_plane pl;
     ph_sample o;
-    pl.cand = s->cand;
     for (int k = 0; k < c->nzs; k++) {
-        double z = zc + c->thick * ((k + 0.5) / c->nzs - 0.5);
-        ph_plane_setup(sc, z, &pl);
+        const ph_plane *pl = &s->ssrow[k];
         for (int b = 0; b < 2; b++)
             for (int a = 0; a < 2; a++) {
                 double p[3] = {sc->origin[0] + (i + (a ? 0.25 : -0.25)) * c->px,
-                               sc->origin[1] + (j + (b ? 0.25 : -0.25)) * c->py, z};
-                ph_sample_point(sc, &pl, p, &o);
+                               sc->origin[1] + (j + (b ? 0.25 : -0.25)) * c->py, pl->z};
+                ph_sample_point(sc, pl, p, &o);
                 acc += o.hu;
             }
     }
@@ -116,7 +145,9 @@ static void render_slice(const rctx *c, int z, ph_sample **sub, const ph_sample 
     const ph_sample *ctr = sub[c->mz / 2];
     double zc = c->sc->origin[2] + z * c->sc->spacing[2];
     size_t base = (size_t)z * c->nxy;
-    for (int j = 0; j < c->ny; j++)
+    if (sp->supersample) ss_planes(c, zc, s);
+    for (int j = 0; j < c->ny; j++) {
+        int rows_done = 0;
         for (int i = 0; i < c->nx; i++) {
             size_t k = (size_t)j * c->nx + i;
             const ph_sample *o = &ctr[k];
@@ -133,7 +164,11 @@ static void render_slice(const rctx *c, int z, ph_sample **sub, const ph_sample 
             }
             if ((prev && prev[k].tissue != t) || (next && next[k].tissue != t)) edge = 1;
             hu /= c->mz;
-            if (edge && sp->supersample) hu = supersample(c, i, j, zc, s);
+            if (edge && sp->supersample) {
+                if (!rows_done) ss_rows(c, j, s);
+                rows_done = 1;
+                hu = supersample(c, i, j, s);
+            }
             if (sp->noise_hu > 0) hu += sp->noise_hu * gauss(sp->seed, base + k);
             hu = floor(hu + 0.5);
             c->ct[base + k] = (int16_t)(hu < -1024 ? -1024 : hu > 3071 ? 3071 : hu);
@@ -142,6 +177,7 @@ static void render_slice(const rctx *c, int z, ph_sample **sub, const ph_sample 
             c->les[base + k] = o->lesion;
             count(c, o, i, j, z, &s->st);
         }
+    }
 }
 
 /* One thread's block of slices [z0, z1). */
@@ -195,7 +231,7 @@ sp_status ph_render(const ph_scene *sc, sp_volume *ct, sp_volume *vert, sp_volum
     if (c.mz > 15) c.mz = 15;
     c.nmaps = c.mz == 1 ? 3 : c.mz;
     c.nzs = (int)lround(2 * c.thick / c.px);
-    c.nzs = c.nzs < 2 ? 2 : c.nzs > 8 ? 8 : c.nzs;
+    c.nzs = c.nzs < 2 ? 2 : c.nzs > PH_MAX_NZS ? PH_MAX_NZS : c.nzs;
     c.ct = ct->data;
     c.vert = vert->data;
     c.parts = parts->data;
@@ -210,7 +246,8 @@ sp_status ph_render(const ph_scene *sc, sp_volume *ct, sp_volume *vert, sp_volum
         s[t].maps = malloc(sizeof(ph_sample) * c.nxy * (size_t)c.nmaps);
         s[t].cand = malloc(sizeof(int) * (size_t)(sc->nprim + 1));
         s[t].rowcand = malloc(sizeof(int) * (size_t)(sc->nprim + 1));
-        if (!s[t].maps || !s[t].cand || !s[t].rowcand) fail = 1;
+        s[t].sscand = malloc(sizeof(int) * (size_t)(sc->nprim + 1) * 2 * PH_MAX_NZS);
+        if (!s[t].maps || !s[t].cand || !s[t].rowcand || !s[t].sscand) fail = 1;
     }
     if (!fail) {
         /* omp: thread t writes slices [nz*t/n, nz*(t+1)/n) of every output
@@ -238,6 +275,7 @@ sp_status ph_render(const ph_scene *sc, sp_volume *ct, sp_volume *vert, sp_volum
         free(s[t].maps);
         free(s[t].cand);
         free(s[t].rowcand);
+        free(s[t].sscand);
     }
     free(s);
     (void)nvox;

@@ -15,6 +15,8 @@
 #include <string.h>
 
 static inline double sq(double x) { return x * x; }
+static inline double mn(double a, double b) { return a < b ? a : b; }
+static inline double mx(double a, double b) { return a > b ? a : b; }
 
 uint64_t ph_hash64(uint64_t a, uint64_t b)
 {
@@ -68,18 +70,18 @@ double ph_body_depth(const ph_vert *v, const double q[3])
 {
     double top, bot, s, a, b, y, r, zr, hyp, dr;
     ph_body_tb(v, q[0], q[1], &top, &bot);
-    if (q[2] >= top || q[2] <= bot) return fmin(top - q[2], q[2] - bot);
+    if (q[2] >= top || q[2] <= bot) return mn(top - q[2], q[2] - bot);
     zr = 2 * q[2] / v->H0;
-    s = 1 - 0.06 * (1 - fmin(1, zr * zr));
+    s = 1 - 0.06 * (1 - mn(1, zr * zr));
     a = v->W / 2 * s;
     b = v->D / 2 * s;
     y = q[1];
     if (y < 0 && fabs(q[0]) < a) y -= (v->region >= 2 ? 2.5 : 1.5) * (1 - sq(q[0] / a));
     r = blob_r(q[0] / a, y / b);
-    if (r >= 1) return -(r - 1) * fmin(a, b);
+    if (r >= 1) return -(r - 1) * mn(a, b);
     hyp = sqrt(q[0] * q[0] + y * y);
-    dr = r > 1e-6 ? (1 - r) * hyp / r : fmin(a, b);
-    return fmin(dr, fmin(top - q[2], q[2] - bot));
+    dr = r > 1e-6 ? (1 - r) * hyp / r : mn(a, b);
+    return mn(dr, mn(top - q[2], q[2] - bot));
 }
 
 /* Sacrum apart from the S1 body: alae and the tapering lower sacrum. */
@@ -89,13 +91,13 @@ static double sacrum_depth(const ph_vert *v, const double q[3])
     double hx = 25, hy = v->D / 2 - 2, hz = v->H0 / 2 + 4;
     double dx = (x - (v->W / 2 + 17)) / hx, dy = (q[1] + 4) / hy, dz = (q[2] + 4) / hz;
     double r4 = sqrt(sqrt(dx * dx * dx * dx + dy * dy * dy * dy + dz * dz * dz * dz));
-    d = (1 - r4) * fmin(hx, fmin(hy, hz));
+    d = (1 - r4) * mn(hx, mn(hy, hz));
     if (q[2] < -v->H0 / 2 + 4) {
         double t = (-v->H0 / 2 + 4 - q[2]) / 94, yc = -v->D * 0.1 - 30 * t * t;
         double hw = (v->W / 2 + 35) * (1 - 0.75 * t), hd = v->D / 2 * (1 - 0.55 * t);
         if (t <= 1) {
             double r = blob_r(x / hw, (q[1] - yc) / hd);
-            d = fmax(d, fmin((1 - r) * fmin(hw, hd), (1 - t) * 94));
+            d = mx(d, mn((1 - r) * mn(hw, hd), (1 - t) * 94));
         }
     }
     return d;
@@ -124,7 +126,7 @@ static int vert_bone(const ph_vert *v, const double q[3], double *depth)
     /* lamina: a plate between the pedicle root and the midline */
     {
         double a[3] = {v->ped_b[0], v->ped_b[1], 0}, b[3] = {0, v->lam_m[1], 0}, p2[3] = {x, q[1], 0};
-        d = fmin(v->lam_t / 2 - seg_dist(p2, a, b, NULL), fmin(q[2] - v->lam_z[0], v->lam_z[1] - q[2]));
+        d = mn(v->lam_t / 2 - seg_dist(p2, a, b, NULL), mn(q[2] - v->lam_z[0], v->lam_z[1] - q[2]));
         if (d > best) { best = d; if (part != SP_PART_BODY) part = left ? SP_PART_LAMINA_L : SP_PART_LAMINA_R; }
         if (d > *depth) *depth = d;
     }
@@ -132,7 +134,7 @@ static int vert_bone(const ph_vert *v, const double q[3], double *depth)
     {
         double a[3] = {0, v->spin_a[1], v->spin_a[2]}, b[3] = {0, v->spin_b[1], v->spin_b[2]};
         double p2[3] = {0, q[1], q[2]}, dd = seg_dist(p2, a, b, &t);
-        d = fmin(v->spin_hh * (1 - 0.35 * t) - dd, v->spin_t - x);
+        d = mn(v->spin_hh * (1 - 0.35 * t) - dd, v->spin_t - x);
         if (d > best) { best = d; if (part != SP_PART_BODY) part = SP_PART_SPINOUS; }
         if (d > *depth) *depth = d;
     }
@@ -148,7 +150,7 @@ static int vert_bone(const ph_vert *v, const double q[3], double *depth)
     for (int k = 0; k < 2; k++) {
         const double *c = k ? v->iap : v->sap, *r = k ? v->iap_r : v->sap_r;
         double e = sqrt(sq((x - c[0]) / r[0]) + sq((q[1] - c[1]) / r[1]) + sq((q[2] - c[2]) / r[2]));
-        d = (1 - e) * fmin(r[0], fmin(r[1], r[2]));
+        d = (1 - e) * mn(r[0], mn(r[1], r[2]));
         if (d > best) { best = d; if (part != SP_PART_BODY) part = left ? SP_PART_FACET_L : SP_PART_FACET_R; }
         if (d > *depth) *depth = d;
     }
@@ -170,7 +172,7 @@ static int in_canal(const ph_scene *sc, const ph_vert *v, const double q[3], dou
     if (v->sacrum) lo = -v->H0 / 2 - 60;
     if (q[2] <= lo || q[2] > hi) return 0;
     if (v->sacrum && q[2] < -v->H0 / 2) {
-        double t = fmin(1, (-v->H0 / 2 - q[2]) / 94), ys = -v->D * 0.1 - 30 * t * t;
+        double t = mn(1, (-v->H0 / 2 - q[2]) / 94), ys = -v->D * 0.1 - 30 * t * t;
         yc = ys - v->D / 2 * (1 - 0.55 * t) * 0.55;
         cl *= 1 - 0.6 * t;
         cf *= 0.6 * (1 - 0.5 * t);
@@ -312,11 +314,11 @@ static double ilium_depth(const ph_scene *sc, int side, const double p[3])
     double w = d[0] * sc->ilium_n[side][0] + d[1] * sc->ilium_n[side][1] + d[2] * sc->ilium_n[side][2];
     double k, crest, bowl, th;
     if (u1 < -2 || u1 > 122) return -1;
-    k = sin(M_PI * fmin(fmax(u1, 0), 120) / 120);
+    k = sin(M_PI * mn(mx(u1, 0), 120) / 120);
     crest = 25 + 40 * k;
     bowl = 10 * k;
     th = 14 - 9 * k;
-    return fmin(fmin(th / 2 - fabs(w - bowl), fmin(u1, 120 - u1)), fmin(u2 + 70, crest - u2));
+    return mn(mn(th / 2 - fabs(w - bowl), mn(u1, 120 - u1)), mn(u2 + 70, crest - u2));
 }
 
 /* Bone tissue at a point of vertebra v (cortex, trabecular, tumour). */

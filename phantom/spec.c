@@ -101,7 +101,10 @@ static sp_status get_str(pctx *c, const cJSON *obj, const char *key, const char 
     if (!it) return SP_OK;
     join(p, sizeof p, path, key);
     if (!cJSON_IsString(it)) return bad(c, p, "must be a string");
-    if (strlen(it->valuestring) >= n) return bad(c, p, "is too long");
+    if (strlen(it->valuestring) >= n) {
+        snprintf(m, sizeof m, "is too long (at most %zu characters)", n - 1);
+        return bad(c, p, m);
+    }
     if (choices) {
         int k = -1;
         for (int i = 0; choices[i]; i++)
