@@ -1,0 +1,100 @@
+/* internal.h - shared between the files of segment/. Private.
+ *
+ * The stages work in a canonical frame: voxel axes along +L, +P, +S (patient
+ * left, posterior, superior), reached from any input by an axis permutation
+ * and flips only (no interpolation). Localisation (column, centreline, discs,
+ * anchors) runs on a coarse "work" grid of about 1.5 mm made by block means;
+ * instance labelling and parts run on the canonical native grid. */
+#ifndef SP_SEGMENT_INTERNAL_H
+#define SP_SEGMENT_INTERNAL_H
+
+#ifndef SP_SEGMENT_INTERNAL
+#error "segment/internal.h is private to segment/"
+#endif
+
+#include "sp_segment.h"
+
+/* ---- thresholds (docs/segmentation.md) ---- */
+#define SEG_BODY_HU (-400)      /* soft tissue vs air: the patient outline */
+#define SEG_BONE_HU 150         /* trabecular bone and denser */
+#define SEG_DENSE_HU 450        /* cortical bone: not reached by contrast blood */
+#define SEG_WORK_MM 1.5         /* work grid spacing target */
+#define SEG_MAX_SAMPLES 2048    /* centreline samples */
+
+/* Canonical view of the input: canon axis a = source axis perm[a], reversed
+ * when flip[a]. */
+typedef struct seg_canon {
+    int perm[3], flip[3];
+    int n[3];               /* canonical size */
+    double spacing[3];
+    double ijk_to_lps[16];  /* canonical voxel -> LPS */
+    const int16_t *hu;      /* canonical HU (borrowed src data, or own) */
+    int16_t *own;
+} seg_canon;
+
+/* canonical.c */
+sp_status seg_canon_make(const sp_volume *ct, seg_canon *c);
+void seg_canon_free(seg_canon *c);
+/* Copies a canonical u8 map back onto the source grid (dst has src's size). */
+void seg_canon_to_source(const seg_canon *c, const uint8_t *canon_map, sp_volume *dst);
+
+/* A coarse grid made of f[0]*f[1]*f[2] blocks of the canonical grid. */
+typedef struct seg_work {
+    int f[3], n[3];
+    double spacing[3];
+    int16_t *hu;     /* block means */
+    uint8_t *body;   /* patient outline (lungs included) */
+    uint8_t *bone;   /* HU >= SEG_BONE_HU inside the body */
+} seg_work;
+
+/* work.c */
+sp_status seg_work_make(const seg_canon *c, seg_work *w);
+void seg_work_free(seg_work *w);
+/* Trilinear sample of the work HU at continuous work-voxel coordinates. */
+double seg_work_sample(const seg_work *w, double x, double y, double z);
+
+/* The spine centreline: one sample per work slice from z0 to z1, in work
+ * voxel coordinates, plus arc length in mm and unit tangent (mm space). */
+typedef struct seg_line {
+    int n;
+    int z0;
+    double p[SEG_MAX_SAMPLES][3];   /* work voxel coordinates */
+    double t[SEG_MAX_SAMPLES][3];   /* unit tangent in mm space (x, y, z mm) */
+    double s[SEG_MAX_SAMPLES];      /* arc length, mm */
+    double radius[SEG_MAX_SAMPLES]; /* body radius estimate, mm */
+} seg_line;
+
+/* centreline.c */
+sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err);
+
+/* discs.c: disc positions as centreline sample indices, cranial -> caudal
+ * order is caudal... The list is sorted by increasing sample index (caudal
+ * first, since z grows superiorly). Returns the count. */
+int seg_find_discs(const seg_work *w, const seg_line *line, double *profile, int *disc_idx, int max_discs,
+                   bool verbose);
+
+/* A vertebra segment between two discs (or a scan edge). */
+typedef struct seg_level {
+    int lo, hi;            /* centreline sample range [lo, hi) (caudal lo) */
+    bool open_lo, open_hi; /* bounded by the scan edge, not a disc */
+    bool sacrum;
+    int ribs;              /* 0, 1, 2 sides with a rib */
+    double width_mm;       /* LR bone extent in its slab */
+    int label;             /* VerSe number once named */
+} seg_level;
+
+/* naming.c */
+void seg_detect_anchors(const seg_work *w, const seg_line *line, seg_level *lv, int nlv, bool verbose);
+void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r);
+
+/* instances.c: labels the canonical grid (lab: 1..nlv = level index + 1). */
+sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *line,
+                              const seg_level *lv, int nlv, uint8_t *lab);
+
+/* parts.c: per level local frame and parts map on the canonical grid. On
+ * entry vert[k].body_centre and axis_si hold the centreline point and
+ * tangent in canonical mm; on return every vert[] field it owns is in LPS.
+ * Fills enclosed holes of each body into lab. */
+sp_status seg_label_parts(const seg_canon *c, uint8_t *lab, int nlv, uint8_t *parts, sp_seg_vertebra *vert);
+
+#endif

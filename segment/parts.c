@@ -1,0 +1,236 @@
+/* parts.c - split each vertebra into body, pedicles and posterior elements,
+ * left and right, and give it a local frame.
+ *
+ * DESIGN: the frame of a vertebra: SI = mean direction of its voxels' long
+ * axis is not needed; we use the body centre (centroid of its voxels within
+ * 12 mm of the body axis) and AP = the direction from there to the centroid
+ * of its posterior bone, made perpendicular to the centreline tangent; LR =
+ * AP x SI points to the patient's left. Along AP in a 6 mm mid-sagittal band
+ * the bone occupancy shows the body, a gap (the canal) and the arch: the
+ * posterior wall is where occupancy first falls below 10 % of its peak, the
+ * arch where it rises again. Body = in front of the posterior wall; pedicle =
+ * between the wall and the canal's middle, within 11 mm outside the canal's
+ * half width; the rest is posterior elements, by side, with the midline part
+ * behind the canal called spinous. Holes inside the body (lytic tumour,
+ * osteoporotic marrow below 150 HU) are filled slice by slice: they are
+ * enclosed by cortex, and the canal is not part of the body mask. */
+#define SP_SEGMENT_INTERNAL
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BINS 160 /* 1 mm bins from -40 to +120 mm along AP */
+
+typedef struct frame3 {
+    double o[3], si[3], ap[3], lr[3];
+    double centroid[3];
+    double wall, arch, canal_half;
+    int zmin, zmax;
+} frame3;
+
+static void normalize(double v[3])
+{
+    double n = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (n > 0) v[0] /= n, v[1] /= n, v[2] /= n;
+}
+
+static void cross(const double a[3], const double b[3], double o[3])
+{
+    o[0] = a[1] * b[2] - a[2] * b[1];
+    o[1] = a[2] * b[0] - a[0] * b[2];
+    o[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* First pass: centroid, z range and posterior centroid per label. */
+static void level_stats(const seg_canon *c, const uint8_t *lab, int nlv, frame3 *fr, int64_t *cnt)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    double(*sum)[3] = calloc((size_t)nlv, sizeof *sum);
+    for (int k = 0; k < nlv; k++) fr[k].zmin = nz, fr[k].zmax = -1, cnt[k] = 0;
+    for (int z = 0; z < nz; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                int l = lab[((size_t)z * ny + y) * nx + x];
+                if (!l) continue;
+                l--;
+                sum[l][0] += x * c->spacing[0], sum[l][1] += y * c->spacing[1], sum[l][2] += z * c->spacing[2];
+                cnt[l]++;
+                if (z < fr[l].zmin) fr[l].zmin = z;
+                if (z > fr[l].zmax) fr[l].zmax = z;
+            }
+    for (int k = 0; k < nlv; k++)
+        for (int a = 0; a < 3; a++) fr[k].centroid[a] = cnt[k] ? sum[k][a] / cnt[k] : 0;
+    free(sum);
+}
+
+static double dot(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+/* AP axis, posterior wall and arch of one level; f->o (the body centre on
+ * the centreline) and si are given. */
+static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const double si[3], frame3 *f)
+{
+    int nx = c->n[0], ny = c->n[1];
+    double post[3] = {0, 0, 0}, np = 0;
+    int hist[BINS] = {0};
+    memcpy(f->si, si, sizeof f->si);
+    for (int z = f->zmin; z <= f->zmax; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
+                double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]};
+                if (X[1] - f->o[1] > 15.0) post[0] += X[0], post[1] += X[1], post[2] += X[2], np++;
+            }
+    double ap[3] = {0, 1, 0};
+    if (np > 0)
+        for (int a = 0; a < 3; a++) ap[a] = post[a] / np - f->o[a];
+    double along = dot(ap, si);
+    for (int a = 0; a < 3; a++) ap[a] -= along * si[a];
+    normalize(ap);
+    memcpy(f->ap, ap, sizeof f->ap);
+    cross(f->ap, f->si, f->lr);
+    normalize(f->lr);
+    /* mid-sagittal occupancy along AP */
+    for (int z = f->zmin; z <= f->zmax; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
+                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                if (fabs(dot(d, f->lr)) > 3.0) continue;
+                int b = (int)floor(dot(d, f->ap) + 40.0);
+                if (b >= 0 && b < BINS) hist[b]++;
+            }
+    int peak = 0;
+    for (int b = 0; b < BINS; b++)
+        if (hist[b] > peak) peak = hist[b];
+    int b = 40, thr = peak / 10 > 0 ? peak / 10 : 1;
+    while (b < BINS && hist[b] >= thr) b++;
+    f->wall = b - 40.0;
+    while (b < BINS && hist[b] < thr) b++;
+    f->arch = b < BINS ? b - 40.0 : f->wall + 15.0;
+    if (f->arch - f->wall < 6.0) f->arch = f->wall + 6.0;
+    /* canal half width: nearest bone across LR at mid-canal depth */
+    double mid = 0.5 * (f->wall + f->arch), half = 20.0;
+    for (int z = f->zmin; z <= f->zmax; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
+                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                if (fabs(dot(d, f->ap) - mid) > 2.0) continue;
+                double l = fabs(dot(d, f->lr));
+                if (l > 2.0 && l < half) half = l;
+            }
+    f->canal_half = half < 20.0 ? half : 8.0;
+}
+
+static int part_of(const frame3 *f, const double d[3])
+{
+    double ap = dot(d, f->ap), lr = dot(d, f->lr);
+    double mid = 0.5 * (f->wall + f->arch);
+    if (ap < f->wall) return SP_SEG_PART_BODY;
+    if (ap < mid + 2.0 && fabs(lr) <= f->canal_half + 11.0)
+        return lr >= 0 ? SP_SEG_PART_PEDICLE_L : SP_SEG_PART_PEDICLE_R;
+    if (fabs(lr) < 4.0 && ap > f->arch - 2.0) return SP_SEG_PART_SPINOUS;
+    return lr >= 0 ? SP_SEG_PART_POSTERIOR_L : SP_SEG_PART_POSTERIOR_R;
+}
+
+/* Fills holes of the body part of level k in each axial slice. */
+static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f, int *stack, uint8_t *m)
+{
+    int nx = c->n[0], ny = c->n[1];
+    size_t nxy = (size_t)nx * ny;
+    for (int z = f->zmin; z <= f->zmax; z++) {
+        int x0 = nx, x1 = -1, y0 = ny, y1 = -1;
+        const size_t off = (size_t)z * nxy;
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++)
+                if (lab[off + (size_t)y * nx + x] == k + 1 && parts[off + (size_t)y * nx + x] == SP_SEG_PART_BODY) {
+                    if (x < x0) x0 = x;
+                    if (x > x1) x1 = x;
+                    if (y < y0) y0 = y;
+                    if (y > y1) y1 = y;
+                }
+        if (x1 < 0) continue;
+        int bw = x1 - x0 + 3, bh = y1 - y0 + 3, top = 0;
+        memset(m, 0, (size_t)bw * bh);
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++)
+                if (lab[off + (size_t)y * nx + x] == k + 1 && parts[off + (size_t)y * nx + x] == SP_SEG_PART_BODY)
+                    m[(y - y0 + 1) * bw + (x - x0 + 1)] = 1;
+        m[0] = 2;
+        stack[top++] = 0;
+        while (top > 0) {
+            int p = stack[--top], px = p % bw, py = p / bw;
+            int nbs[4] = {px > 0 ? p - 1 : -1, px < bw - 1 ? p + 1 : -1, py > 0 ? p - bw : -1, py < bh - 1 ? p + bw : -1};
+            for (int q = 0; q < 4; q++)
+                if (nbs[q] >= 0 && !m[nbs[q]]) m[nbs[q]] = 2, stack[top++] = nbs[q];
+        }
+        for (int y = y0; y <= y1; y++)
+            for (int x = x0; x <= x1; x++) {
+                size_t i = off + (size_t)y * nx + x;
+                if (m[(y - y0 + 1) * bw + (x - x0 + 1)] != 0 || lab[i] == k + 1) continue;
+                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                if (lab[i] == 0 && part_of(f, d) == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = SP_SEG_PART_BODY;
+            }
+    }
+}
+
+static void to_lps_point(const seg_canon *c, const double mm[3], double out[3])
+{
+    double ijk[3] = {mm[0] / c->spacing[0], mm[1] / c->spacing[1], mm[2] / c->spacing[2]};
+    for (int r = 0; r < 3; r++)
+        out[r] = c->ijk_to_lps[r * 4] * ijk[0] + c->ijk_to_lps[r * 4 + 1] * ijk[1] + c->ijk_to_lps[r * 4 + 2] * ijk[2] +
+                 c->ijk_to_lps[r * 4 + 3];
+}
+
+static void to_lps_dir(const seg_canon *c, const double v[3], double out[3])
+{
+    for (int r = 0; r < 3; r++)
+        out[r] = c->ijk_to_lps[r * 4] * v[0] / c->spacing[0] + c->ijk_to_lps[r * 4 + 1] * v[1] / c->spacing[1] +
+                 c->ijk_to_lps[r * 4 + 2] * v[2] / c->spacing[2];
+    normalize(out);
+}
+
+sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t *parts, sp_seg_vertebra *vert)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny;
+    frame3 *fr = calloc((size_t)nlv, sizeof *fr);
+    int64_t *cnt = calloc((size_t)nlv, sizeof *cnt);
+    int *stack = malloc((nxy + 2 * (size_t)(nx + ny) + 16) * sizeof *stack);
+    uint8_t *m = malloc(nxy + 2 * (size_t)(nx + ny) + 16);
+    if (!fr || !cnt || !stack || !m) {
+        free(fr), free(cnt), free(stack), free(m);
+        return SP_ENOMEM;
+    }
+    level_stats(c, lab_rw, nlv, fr, cnt);
+    memset(parts, 0, nxy * nz);
+    for (int k = 0; k < nlv; k++) {
+        if (!cnt[k]) continue;
+        memcpy(fr[k].o, vert[k].body_centre, sizeof fr[k].o); /* canonical mm, from the centreline */
+        level_frame(c, lab_rw, k, vert[k].axis_si, &fr[k]);
+        for (int z = fr[k].zmin; z <= fr[k].zmax; z++)
+            for (int y = 0; y < ny; y++)
+                for (int x = 0; x < nx; x++) {
+                    size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                    if (lab_rw[i] != k + 1) continue;
+                    double d[3] = {x * c->spacing[0] - fr[k].o[0], y * c->spacing[1] - fr[k].o[1], z * c->spacing[2] - fr[k].o[2]};
+                    parts[i] = (uint8_t)part_of(&fr[k], d);
+                }
+        fill_body(c, lab_rw, parts, k, &fr[k], stack, m);
+    }
+    /* Report in LPS: whole-vertebra centroid after filling, body centre, axes. */
+    level_stats(c, lab_rw, nlv, fr, cnt);
+    for (int k = 0; k < nlv; k++) {
+        vert[k].nvox = cnt[k];
+        to_lps_point(c, fr[k].centroid, vert[k].centroid);
+        if (!cnt[k]) continue;
+        to_lps_point(c, fr[k].o, vert[k].body_centre);
+        to_lps_dir(c, fr[k].si, vert[k].axis_si);
+        to_lps_dir(c, fr[k].ap, vert[k].axis_ap);
+        to_lps_dir(c, fr[k].lr, vert[k].axis_lr);
+    }
+    free(fr), free(cnt), free(stack), free(m);
+    return SP_OK;
+}

@@ -1,0 +1,155 @@
+/* segment.c - sp_seg_run(): the segmentation stages in order.
+ *
+ * canonical frame -> work grid -> centreline -> discs -> levels -> anchors
+ * and names -> instances (native grid) -> parts -> back to the input grid. */
+#define SP_SEGMENT_INTERNAL
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/sp_log.h"
+#include "core/sp_omp.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Levels between consecutive discs plus the open ends; slivers under 6 mm
+ * at the scan edges are dropped. Returns the count (caudal first). */
+static int make_levels(const seg_line *L, const int *disc, int nd, seg_level *lv)
+{
+    int bounds[SP_SEG_MAX_VERT + 2], nb = 0, nlv = 0;
+    bounds[nb++] = 0;
+    for (int k = 0; k < nd && nb < SP_SEG_MAX_VERT; k++) bounds[nb++] = disc[k];
+    bounds[nb++] = L->n - 1;
+    for (int k = 0; k + 1 < nb && nlv < SP_SEG_MAX_VERT; k++) {
+        bool open_lo = k == 0, open_hi = k + 2 == nb;
+        double len = L->s[bounds[k + 1]] - L->s[bounds[k]];
+        if ((open_lo || open_hi) && len < 6.0) continue;
+        memset(&lv[nlv], 0, sizeof lv[nlv]);
+        lv[nlv].lo = bounds[k];
+        lv[nlv].hi = bounds[k + 1];
+        lv[nlv].open_lo = open_lo;
+        lv[nlv].open_hi = open_hi;
+        nlv++;
+    }
+    return nlv;
+}
+
+static sp_status fail_with(sp_err *err, sp_status st, const char *what)
+{
+    return st == SP_ENOMEM ? sp_fail(err, st, "out of memory (%s)", what) : st;
+}
+
+sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result **out, sp_err *err)
+{
+    seg_canon c;
+    seg_work w;
+    seg_line *L = NULL;
+    seg_level lv[SP_SEG_MAX_VERT];
+    int disc[SP_SEG_MAX_VERT], nd, nlv;
+    double *profile = NULL, t0 = now_s();
+    uint8_t *lab = NULL, *parts = NULL;
+    sp_seg_result *r = NULL;
+    bool verbose = opts && opts->verbose;
+    sp_status st;
+    *out = NULL;
+    memset(&w, 0, sizeof w);
+    if (!ct || ct->dtype != SP_I16) return sp_fail(err, SP_EINVAL, "segmentation needs an int16 CT volume in HU");
+    if (opts && opts->threads > 0) sp_omp_set_threads(opts->threads);
+    st = seg_canon_make(ct, &c);
+    if (st != SP_OK) return fail_with(err, st, "canonical copy");
+    st = seg_work_make(&c, &w);
+    if (st != SP_OK) {
+        st = fail_with(err, st, "work grid");
+        goto done;
+    }
+    L = calloc(1, sizeof *L);
+    r = calloc(1, sizeof *r);
+    if (!L || !r) {
+        st = sp_fail(err, SP_ENOMEM, "out of memory");
+        goto done;
+    }
+    st = seg_find_centreline(&w, L, err);
+    if (st != SP_OK) goto done;
+    profile = malloc((size_t)L->n * sizeof *profile);
+    if (!profile) {
+        st = sp_fail(err, SP_ENOMEM, "out of memory");
+        goto done;
+    }
+    nd = seg_find_discs(&w, L, profile, disc, SP_SEG_MAX_VERT - 2, verbose);
+    nlv = make_levels(L, disc, nd, lv);
+    if (nlv < 1) {
+        st = sp_fail(err, SP_EUNSUPPORTED, "no vertebra found along the spine column");
+        goto done;
+    }
+    seg_detect_anchors(&w, L, lv, nlv, verbose);
+    seg_name_levels(lv, nlv, r);
+    for (int k = 0; k < nlv; k++) {
+        int mid = (lv[k].lo + lv[k].hi) / 2;
+        for (int a = 0; a < 3; a++) {
+            r->vert[k].body_centre[a] = (L->p[mid][a] * w.f[a] + (w.f[a] - 1) / 2.0) * c.spacing[a];
+            r->vert[k].axis_si[a] = L->t[mid][a];
+        }
+        r->vert[k].disc_below_mm = L->s[lv[k].lo];
+        r->vert[k].disc_above_mm = L->s[lv[k].hi];
+    }
+    size_t nvox = (size_t)c.n[0] * c.n[1] * c.n[2];
+    lab = malloc(nvox);
+    parts = malloc(nvox);
+    if (!lab || !parts) {
+        st = sp_fail(err, SP_ENOMEM, "out of memory for label maps");
+        goto done;
+    }
+    st = seg_label_instances(&c, &w, L, lv, nlv, lab);
+    if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, parts, r->vert);
+    if (st != SP_OK) {
+        st = fail_with(err, st, "labelling");
+        goto done;
+    }
+    /* level index -> VerSe label, then back to the input grid */
+    uint8_t lut[256] = {0};
+    for (int k = 0; k < nlv; k++) lut[k + 1] = (uint8_t)lv[k].label;
+    for (size_t i = 0; i < nvox; i++) lab[i] = lut[lab[i]];
+    r->vertebrae = sp_vol_new_like(ct, SP_U8);
+    r->parts = sp_vol_new_like(ct, SP_U8);
+    if (!r->vertebrae || !r->parts) {
+        st = sp_fail(err, SP_ENOMEM, "out of memory for label maps");
+        goto done;
+    }
+    seg_canon_to_source(&c, lab, r->vertebrae);
+    seg_canon_to_source(&c, parts, r->parts);
+    /* report cranial to caudal */
+    r->nvert = nlv;
+    for (int k = 0; k < nlv / 2; k++) {
+        sp_seg_vertebra t = r->vert[k];
+        r->vert[k] = r->vert[nlv - 1 - k];
+        r->vert[nlv - 1 - k] = t;
+    }
+    r->seconds = now_s() - t0;
+    *out = r;
+    r = NULL;
+done:
+    seg_canon_free(&c);
+    seg_work_free(&w);
+    free(L);
+    free(profile);
+    free(lab);
+    free(parts);
+    sp_seg_result_free(r);
+    return st;
+}
+
+void sp_seg_result_free(sp_seg_result *r)
+{
+    if (!r) return;
+    sp_vol_free(r->vertebrae);
+    sp_vol_free(r->parts);
+    free(r);
+}
