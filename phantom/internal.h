@@ -221,6 +221,9 @@ struct sp_phantom {
     double render_s;
 };
 
+/* phantom.c: creates dir and its missing parents (SP_EIO on failure). */
+sp_status ph_mkdirs(const char *dir, sp_err *err);
+
 /* spec.c */
 sp_phantom_spec *ph_spec_clone(const sp_phantom_spec *s);
 int ph_spec_level_index(const sp_phantom_spec *s, const char *name);

@@ -87,15 +87,23 @@ const sp_volume *sp_phantom_parts(const sp_phantom *p) { return p ? p->parts : N
 const sp_volume *sp_phantom_lesions(const sp_phantom *p) { return p ? p->les : NULL; }
 double sp_phantom_render_seconds(const sp_phantom *p) { return p ? p->render_s : 0; }
 
-static sp_status make_dir(const char *dir, sp_err *err)
+sp_status ph_mkdirs(const char *dir, sp_err *err)
 {
+    char buf[4096];
     struct stat sb;
-    if (stat(dir, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode)) return SP_OK;
-        return sp_fail(err, SP_EIO, "%s exists and is not a directory", dir);
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) return sp_fail(err, SP_EIO, "bad output folder name '%s'", dir);
+    memcpy(buf, dir, n + 1);
+    /* create each missing parent, like mkdir -p */
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0) continue;
+        buf[i] = 0;
+        if (stat(buf, &sb) != 0 && mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return sp_fail(err, SP_EIO, "cannot create %s: %s", buf, strerror(errno));
+        buf[i] = i < n ? '/' : 0;
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return sp_fail(err, SP_EIO, "cannot create %s: %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return sp_fail(err, SP_EIO, "%s is not a directory", dir);
     return SP_OK;
 }
 
@@ -106,7 +114,7 @@ sp_status sp_phantom_write_labels(const sp_phantom *p, const char *dir, sp_err *
     const sp_volume *v[3] = {p->vert, p->parts, p->les};
     char path[4096];
     sp_status st;
-    if ((st = make_dir(dir, err))) return st;
+    if ((st = ph_mkdirs(dir, err))) return st;
     for (int k = 0; k < 3; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         if ((st = sp_io_write_nifti(path, v[k], err))) return st;
@@ -118,7 +126,7 @@ sp_status sp_phantom_write_all(const sp_phantom *p, const char *dir, sp_err *err
 {
     char path[4096];
     sp_status st;
-    if ((st = make_dir(dir, err))) return st;
+    if ((st = ph_mkdirs(dir, err))) return st;
     snprintf(path, sizeof path, "%s/dicom", dir);
     if ((st = sp_phantom_write_dicom(p, path, err))) return st;
     snprintf(path, sizeof path, "%s/truth.json", dir);

@@ -269,9 +269,11 @@ static cJSON *vertebra_json(const sp_phantom *p, int i)
         num(a, "sagittal_deg", al.sag);
         num(a, "normal_sagittal_deg", sc->v[j].kyph_normal);
         num(a, "coronal_deg", al.cor);
-        num(a, "translation_ap_mm", al.ap);
-        num(a, "translation_lateral_mm", al.lat);
-        if (fabs(al.ap) >= 2 || fabs(al.lat) >= 2) al_pts = 4;
+        num(a, "translation_ap_mm", sc->v[j].trans_ap);
+        num(a, "translation_lateral_mm", sc->v[j].trans_lat);
+        num(a, "posterior_wall_offset_ap_mm", al.ap);
+        num(a, "posterior_wall_offset_lateral_mm", al.lat);
+        if (fabs(sc->v[j].trans_ap) >= 2 || fabs(sc->v[j].trans_lat) >= 2) al_pts = 4;
         else if ((fabs(al.sag - sc->v[j].kyph_normal) >= 5 || fabs(al.cor) >= 5) && al_pts < 2)
             al_pts = 2;
     }
@@ -315,7 +317,7 @@ static cJSON *truth_json(const sp_phantom *p)
     cJSON_AddStringToObject(a, "collapse", "1 - min(height) / expected; expected = the same body's uncollapsed posterior height");
     cJSON_AddStringToObject(a, "genant", "grade 0 < 20 %, 1 20-25 %, 2 25-40 %, 3 > 40 %");
     cJSON_AddStringToObject(a, "wbb", "viewed from above, posterior at top, centred on the canal; zone 1 starts at the posterior midline, clockwise; zones 1-6 on the patient's left; >= 0.05 ml counts");
-    cJSON_AddStringToObject(a, "angles", "sagittal + = kyphosis, coronal + = upper vertebra tilted to the patient's left; translation + = upper posterior wall anterior / left of the lower's");
+    cJSON_AddStringToObject(a, "angles", "sagittal + = kyphosis, coronal + = upper vertebra tilted to the patient's left; translation = displacement of the upper body relative to the lower one in the lower's frame as generated (+ = anterior / left); posterior_wall_offset = measured offset of the upper's postero-inferior corner from the lower's postero-superior corner (includes the effect of angulation)");
     a = cJSON_AddObjectToObject(root, "grid");
     b = cJSON_AddArrayToObject(a, "size");
     cJSON_AddItemToArray(b, cJSON_CreateNumber(ct->nx));

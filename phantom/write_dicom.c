@@ -11,11 +11,9 @@
 #define SP_PHANTOM_INTERNAL
 #include "internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "io/dicom.h"
 
@@ -74,10 +72,8 @@ sp_status sp_phantom_write_dicom(const sp_phantom *p, const char *dir, sp_err *e
     sp_dicom_slice_meta m;
     size_t nxy = (size_t)ct->nx * ct->ny;
     uint16_t *buf;
-    struct stat sb;
     sp_status st = SP_OK;
-    if (stat(dir, &sb) != 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return sp_fail(err, SP_EIO, "cannot create %s: %s", dir, strerror(errno));
+    if ((st = ph_mkdirs(dir, err))) return st;
     buf = malloc(nxy * sizeof *buf);
     if (!buf) return sp_fail(err, SP_ENOMEM, "out of memory");
     ph_uid(s, "study", 0, study);
