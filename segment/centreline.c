@@ -7,8 +7,9 @@
  * posterior-central part of the outline are candidates. Dynamic programming
  * picks one candidate per slice, trading score against in-plane jumps, so a
  * lytic body or a disc (little bone) is bridged by its neighbours. The track
- * is then pulled to the bone centroid around it (mean shift, 12 mm), smoothed
- * (Gaussian, sigma 6 mm) and given arc length and tangents. */
+ * is then pulled to the bone centroid around it (mean shift, 10 mm), smoothed
+ * (Gaussian, sigma 12 mm: the spine bends over several vertebrae, never
+ * within one) and given arc length and tangents (over +/-5 mm). */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
@@ -19,7 +20,7 @@
 
 #define NCAND 16
 #define WINDOW_MM 20.0
-#define BOX_MM 6.0
+#define BOX_MM 10.0
 #define MAX_JUMP_MM 40.0
 
 typedef struct cand {
@@ -71,7 +72,7 @@ static void outline_extent(const seg_work *w, int z, int *ymin, int *ymax, int *
 static int candidates(const seg_work *w, int z, const double *sc, cand *out)
 {
     int nx = w->n[0], ny = w->n[1], nc = 0, ymin, ymax, xmin, xmax;
-    double sep = 15.0 / w->spacing[0];
+    double sep = 20.0 / w->spacing[0];
     outline_extent(w, z, &ymin, &ymax, &xmin, &xmax);
     if (ymax < 0) return 0;
     for (int y = 1; y < ny - 1; y++)
@@ -190,7 +191,7 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
                 for (int q = 0; q < ncs[z - 1]; q++) {
                     double d = hypot((cs[z][c].x - cs[z - 1][q].x) * w->spacing[0], (cs[z][c].y - cs[z - 1][q].y) * w->spacing[1]);
                     if (d > MAX_JUMP_MM) continue;
-                    double v = cost[(z - 1) * NCAND + q] - cs[z][c].score + 0.2 * d * d;
+                    double v = cost[(z - 1) * NCAND + q] - cs[z][c].score + 1.0 * d * d;
                     if (arg < 0 || v < bestc) bestc = v, arg = q;
                 }
             }
@@ -230,11 +231,12 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
     line->z0 = bottom;
     line->n = top - bottom + 1;
     memmove(p, p + bottom, (size_t)line->n * sizeof *p);
-    for (int i = 0; i < line->n; i++) mean_shift(w, (int)p[i][2], p[i], 12.0);
-    smooth_track(p, line->n, 6.0 / w->spacing[2]);
+    for (int i = 0; i < line->n; i++) mean_shift(w, (int)p[i][2], p[i], 10.0);
+    smooth_track(p, line->n, 12.0 / w->spacing[2]);
     /* Tangents (mm space) and arc length. */
+    int half = (int)ceil(5.0 / w->spacing[2]); /* tangent over +/-5 mm */
     for (int i = 0; i < line->n; i++) {
-        int a = i > 0 ? i - 1 : i, b = i < line->n - 1 ? i + 1 : i;
+        int a = i - half > 0 ? i - half : 0, b = i + half < line->n - 1 ? i + half : line->n - 1;
         double d[3] = {(p[b][0] - p[a][0]) * w->spacing[0], (p[b][1] - p[a][1]) * w->spacing[1],
                        (p[b][2] - p[a][2]) * w->spacing[2]};
         double len = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
@@ -247,6 +249,10 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
         }
         line->radius[i] = 10.0;
     }
+    if (getenv("SPINEMET_DEBUG_LINE"))
+        for (int i = 0; i < line->n; i++)
+            fprintf(stderr, "line %d p %.1f %.1f %.1f t %.2f %.2f %.2f s %.1f\n", i, p[i][0], p[i][1], p[i][2], line->t[i][0],
+                    line->t[i][1], line->t[i][2], line->s[i]);
     if (line->n < 8) st = sp_fail(err, SP_EUNSUPPORTED, "spine column too short (%d slices) to segment", line->n);
 done:
     free(acc);

@@ -1,16 +1,21 @@
 /* discs.c - find the intervertebral disc spaces along the centreline.
  *
- * DESIGN: the density profile along the curve (mean HU of a 7 mm disc
- * perpendicular to the tangent, centred on the body) dips at every disc:
- * discs are ~80 HU between dense endplates. Candidate discs are local minima
- * with a prominence of at least 40 HU over the maxima within 15 mm on both
- * sides, at least 10 mm apart. Regularity then rejects minima that are not
- * discs: a minimum that splits a vertebra into two parts that are both short
- * (< 0.62 of the median spacing) and together about one vertebra (< 1.35) is
- * inside a vertebra (a lytic lesion, a fracture cleft) and is removed; a gap
- * longer than 1.6 median spacings gets the best weaker minimum inside it (a
- * narrowed or bridged disc). Collapsed vertebrae keep both their discs: only
- * one of their gaps is short. */
+ * DESIGN: the density profile along the curve, sampled every 1 mm of arc
+ * length (mean HU of a 7 mm disc perpendicular to the tangent, centred on
+ * the body), dips at every disc: discs are ~80-120 HU between endplates.
+ * But the middle of a body can dip too (trabecular bone between two bright
+ * endplates), and so can a lytic lesion or a fracture cleft, so minima alone
+ * are not discs. Discs are regular: their spacing (the vertebra's height
+ * plus its disc) changes slowly along the spine. The local period T(s) is
+ * the autocorrelation peak of the profile over +/-50 mm (lags 14-45 mm). A
+ * dip's weight is its prominence, scaled down when it is broad (width at half
+ * depth over 0.35 T: a disc is thin, a body's middle or a lytic lesion is
+ * not), and
+ * dynamic programming picks the chain of minima that maximises the summed
+ * prominence minus 500 x ((gap - T) / T)^2 for each gap, with gaps of 0.5 T
+ * to 1.6 T allowed. A mid-body dip makes two half gaps and loses to the one
+ * full gap; a collapsed vertebra (gap 0.6-0.7 T) keeps both its discs because
+ * their prominence outweighs the small penalty. */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
@@ -22,10 +27,48 @@
 #include "core/sp_log.h"
 
 #define DISC_RADIUS_MM 7.0
-#define PROM_MIN 40.0
-#define PROM_WEAK 12.0
-#define SIDE_MM 15.0
-#define MIN_GAP_MM 10.0
+#define PROM_MIN 20.0
+#define SIDE_MM 10.0
+#define GAP_LAMBDA 500.0
+#define LAG_MIN 14
+#define LAG_MAX 45
+#define ACF_HALF 50
+#define SPLIT_PENALTY 400.0
+
+/* Penalty of a gap g (mm) between consecutive discs for local period T;
+ * 1e30 when not allowed. Beyond 1.6 T a disc was missed (bridged or too thin
+ * to see): allowed, at a price. */
+static double gap_penalty(double g, double T)
+{
+    if (g < 0.45 * T || g > 2.7 * T) return 1e30;
+    double e = g <= 1.6 * T ? (g - T) / T : (g - 2 * T) / T;
+    return GAP_LAMBDA * e * e + (g > 1.6 * T ? 80.0 : 0.0);
+}
+
+void seg_line_at_s(const seg_line *L, double s, double p[3], double t[3])
+{
+    int i = 0;
+    if (s <= L->s[0]) i = 0;
+    else if (s >= L->s[L->n - 1]) i = L->n - 2;
+    else
+        while (i + 2 < L->n && L->s[i + 1] < s) i++;
+    if (L->n < 2) {
+        memcpy(p, L->p[0], 3 * sizeof *p);
+        memcpy(t, L->t[0], 3 * sizeof *t);
+        return;
+    }
+    double span = L->s[i + 1] - L->s[i], a = span > 0 ? (s - L->s[i]) / span : 0;
+    if (a < 0) a = 0;
+    if (a > 1) a = 1;
+    double nt = 0;
+    for (int k = 0; k < 3; k++) {
+        p[k] = (1 - a) * L->p[i][k] + a * L->p[i + 1][k];
+        t[k] = (1 - a) * L->t[i][k] + a * L->t[i + 1][k];
+        nt += t[k] * t[k];
+    }
+    nt = sqrt(nt);
+    for (int k = 0; k < 3; k++) t[k] = nt > 0 ? t[k] / nt : (k == 2);
+}
 
 static void frame(const double t[3], double u[3], double v[3])
 {
@@ -56,113 +99,146 @@ static double disc_mean(const seg_work *w, const double c[3], const double t[3])
     return s / n;
 }
 
-/* Prominence of the minimum at i: lower of the two side maxima minus P[i]. */
-static double prominence(const double *P, const double *s, int n, int i)
+/* Local period (mm) at each 1 mm sample from the profile's autocorrelation. */
+static void local_period(const double *P, int n, double *T)
 {
-    double lmax = P[i], rmax = P[i];
-    for (int j = i - 1; j >= 0 && s[i] - s[j] <= SIDE_MM; j--)
-        if (P[j] > lmax) lmax = P[j];
-    for (int j = i + 1; j < n && s[j] - s[i] <= SIDE_MM; j++)
-        if (P[j] > rmax) rmax = P[j];
-    return fmin(lmax, rmax) - P[i];
-}
-
-static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
-
-static double median_gap(const double *s, const int *d, int n)
-{
-    double g[256];
-    int m = 0;
-    for (int i = 0; i + 1 < n && m < 256; i++) g[m++] = s[d[i + 1]] - s[d[i]];
-    if (m == 0) return 30.0;
-    for (int i = 1; i < m; i++)
-        for (int j = i; j > 0 && g[j] < g[j - 1]; j--) {
-            double t = g[j];
-            g[j] = g[j - 1];
-            g[j - 1] = t;
-        }
-    return g[m / 2];
-}
-
-int seg_find_discs(const seg_work *w, const seg_line *line, double *P, int *disc, int max_discs, bool verbose)
-{
-    int n = line->n, nd = 0;
-    double *prom = calloc((size_t)n, sizeof *prom), *raw = malloc((size_t)n * sizeof *raw);
-    if (!prom || !raw) {
-        free(prom);
-        free(raw);
-        return 0;
-    }
-    for (int i = 0; i < n; i++) raw[i] = disc_mean(w, line->p[i], line->t[i]);
-    /* light smoothing (sigma ~1.5 mm) */
     for (int i = 0; i < n; i++) {
+        int a = i - ACF_HALF < 0 ? 0 : i - ACF_HALF, b = i + ACF_HALF >= n ? n - 1 : i + ACF_HALF;
+        double mean = 0, best = -1e30;
+        int arg = 25;
+        for (int j = a; j <= b; j++) mean += P[j];
+        mean /= (b - a + 1);
+        for (int lag = LAG_MIN; lag <= LAG_MAX; lag++) {
+            double num = 0, d0 = 0, d1 = 0;
+            for (int j = a; j + lag <= b; j++) {
+                double x = P[j] - mean, y = P[j + lag] - mean;
+                num += x * y, d0 += x * x, d1 += y * y;
+            }
+            if (d0 <= 0 || d1 <= 0 || b - a - lag < 20) continue;
+            double r = num / sqrt(d0 * d1);
+            if (r > best) best = r, arg = lag;
+        }
+        T[i] = arg;
+    }
+    /* median over +/-15 mm: the period changes slowly */
+    double *tmp = malloc((size_t)n * sizeof *tmp);
+    if (!tmp) return;
+    for (int i = 0; i < n; i++) {
+        double win[31];
+        int m = 0;
+        for (int j = i - 15; j <= i + 15; j++)
+            if (j >= 0 && j < n) win[m++] = T[j];
+        for (int x = 1; x < m; x++)
+            for (int y = x; y > 0 && win[y] < win[y - 1]; y--) {
+                double q = win[y];
+                win[y] = win[y - 1];
+                win[y - 1] = q;
+            }
+        tmp[i] = win[m / 2];
+    }
+    memcpy(T, tmp, (size_t)n * sizeof *T);
+    free(tmp);
+}
+
+int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose)
+{
+    int n = (int)floor(line->s[line->n - 1]) + 1, nc = 0, nd = 0;
+    double *P = malloc((size_t)n * sizeof *P), *raw = malloc((size_t)n * sizeof *raw);
+    double *T = malloc((size_t)n * sizeof *T), *prom = calloc((size_t)n, sizeof *prom);
+    int *cand = malloc((size_t)n * sizeof *cand);
+    if (!P || !raw || !T || !prom || !cand) goto done;
+    for (int i = 0; i < n; i++) {
+        double p[3], t[3];
+        seg_line_at_s(line, i, p, t);
+        raw[i] = disc_mean(w, p, t);
+    }
+    for (int i = 0; i < n; i++) { /* sigma 1 mm */
         double s = 0, ws = 0;
         for (int j = i - 3; j <= i + 3; j++) {
             if (j < 0 || j >= n) continue;
-            double d = line->s[j] - line->s[i], wt = exp(-0.5 * d * d / 2.25);
+            double wt = exp(-0.5 * (j - i) * (j - i));
             s += wt * raw[j], ws += wt;
         }
         P[i] = s / ws;
     }
-    for (int i = 1; i + 1 < n; i++)
-        if (P[i] <= P[i - 1] && P[i] < P[i + 1]) prom[i] = prominence(P, line->s, n, i);
-    /* Strong minima, strongest first, at least MIN_GAP_MM apart. */
-    for (;;) {
-        int best = -1;
-        for (int i = 1; i + 1 < n; i++) {
-            if (prom[i] < PROM_MIN) continue;
-            bool ok = true;
-            for (int k = 0; k < nd && ok; k++) ok = fabs(line->s[i] - line->s[disc[k]]) >= MIN_GAP_MM;
-            if (ok && (best < 0 || prom[i] > prom[best])) best = i;
-        }
-        if (best < 0 || nd >= max_discs) break;
-        disc[nd++] = best;
-        prom[best] = -prom[best]; /* taken */
+    if (getenv("SPINEMET_DEBUG_PROFILE"))
+        for (int i = 0; i < n; i++) fprintf(stderr, "profile s %d P %.0f\n", i, P[i]);
+    local_period(P, n, T);
+    /* candidate minima with their prominence over +/-SIDE_MM */
+    for (int i = 1; i + 1 < n; i++) {
+        if (!(P[i] <= P[i - 1] && P[i] < P[i + 1])) continue;
+        double l = P[i], r = P[i];
+        for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, P[j]);
+        for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, P[j]);
+        prom[i] = fmin(l, r) - P[i];
+        if (prom[i] < PROM_MIN) continue;
+        /* Narrow dips are discs; broad ones are the middle of a body or a
+         * lytic lesion: weight by the dip's width at half its depth. */
+        double half = P[i] + 0.5 * prom[i];
+        int a = i, b = i;
+        while (a > 0 && P[a - 1] < half) a--;
+        while (b + 1 < n && P[b + 1] < half) b++;
+        double rel = (b - a + 1) / T[i];
+        prom[i] *= rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25;
+        cand[nc++] = i;
     }
-    for (int i = 0; i < n; i++) prom[i] = fabs(prom[i]);
-    qsort(disc, (size_t)nd, sizeof *disc, cmp_int);
-    /* Remove minima inside a vertebra (two short gaps that make one). */
-    for (bool changed = true; changed && nd > 2;) {
-        double g = median_gap(line->s, disc, nd);
-        int worst = -1;
-        changed = false;
-        for (int k = 1; k + 1 < nd; k++) {
-            double a = line->s[disc[k]] - line->s[disc[k - 1]], b = line->s[disc[k + 1]] - line->s[disc[k]];
-            if (a < 0.62 * g && b < 0.62 * g && a + b < 1.35 * g && (worst < 0 || prom[disc[k]] < prom[disc[worst]]))
-                worst = k;
-        }
-        if (worst >= 0) {
-            if (verbose) sp_log(SP_LOG_DEBUG, "segment: minimum at %.1f mm is inside a vertebra, not a disc", line->s[disc[worst]]);
-            memmove(disc + worst, disc + worst + 1, (size_t)(nd - worst - 1) * sizeof *disc);
-            nd--;
-            changed = true;
+    /* Chain DP over pairs: best[q*nc+k] = best total of a chain whose last two
+     * discs are q then k (q == k: k alone). */
+    if (nc == 0) goto done;
+    double *best = malloc((size_t)nc * nc * sizeof *best);
+    int *prev = malloc((size_t)nc * nc * sizeof *prev);
+    if (!best || !prev) {
+        free(best), free(prev);
+        goto done;
+    }
+    int bq = 0, bk = 0;
+    for (int k = 0; k < nc; k++) {
+        best[k * nc + k] = prom[cand[k]];
+        prev[k * nc + k] = -1;
+        if (best[k * nc + k] > best[bq * nc + bk]) bq = k, bk = k;
+        for (int q = 0; q < k; q++) {
+            double pen = gap_penalty(cand[k] - cand[q], T[(cand[k] + cand[q]) / 2]);
+            best[q * nc + k] = -1e30;
+            prev[q * nc + k] = -1;
+            if (pen >= 1e20) continue;
+            double v = best[q * nc + q] + prom[cand[k]] - pen; /* q was the first disc */
+            int arg = q;
+            for (int p2 = 0; p2 < q; p2++) {
+                double b = best[p2 * nc + q];
+                if (b <= -1e29) continue;
+                double g1 = cand[q] - cand[p2], g2 = cand[k] - cand[q], Tm = T[cand[q]];
+                double pair = (g1 < 0.75 * Tm && g2 < 0.75 * Tm && g1 + g2 < 1.4 * Tm) ? SPLIT_PENALTY : 0.0;
+                double w2 = b + prom[cand[k]] - pen - pair;
+                if (w2 > v) v = w2, arg = p2;
+            }
+            best[q * nc + k] = v;
+            prev[q * nc + k] = arg;
+            if (v > best[bq * nc + bk]) bq = q, bk = k;
         }
     }
-    /* Fill long gaps with the best weaker minimum near their middle. */
-    for (bool changed = true; changed && nd >= 2 && nd < max_discs;) {
-        double g = median_gap(line->s, disc, nd);
-        changed = false;
-        for (int k = 0; k + 1 < nd; k++) {
-            double a = line->s[disc[k]], b = line->s[disc[k + 1]];
-            if (b - a <= 1.6 * g) continue;
-            int best = -1;
-            for (int i = disc[k] + 1; i < disc[k + 1]; i++)
-                if (prom[i] >= PROM_WEAK && line->s[i] - a > 0.35 * g && b - line->s[i] > 0.35 * g &&
-                    (best < 0 || prom[i] > prom[best]))
-                    best = i;
-            if (best < 0) continue;
-            memmove(disc + k + 2, disc + k + 1, (size_t)(nd - k - 1) * sizeof *disc);
-            disc[k + 1] = best;
-            nd++;
-            changed = true;
-            break;
+    /* backtrack: (bq, bk) -> (prev, bq) -> ... */
+    {
+        int q = bq, k = bk;
+        disc_s[nd++] = cand[k];
+        while (q != k && nd < max_discs) {
+            int p2 = prev[q * nc + k];
+            disc_s[nd++] = cand[q];
+            if (p2 == q || p2 < 0) break;
+            k = q;
+            q = p2;
         }
+    }
+    free(best), free(prev);
+    for (int i = 0; i < nd / 2; i++) {
+        double t = disc_s[i];
+        disc_s[i] = disc_s[nd - 1 - i];
+        disc_s[nd - 1 - i] = t;
     }
     if (verbose)
         for (int k = 0; k < nd; k++)
-            sp_log(SP_LOG_DEBUG, "segment: disc %d at %.1f mm (work z %.1f), prominence %.0f HU", k, line->s[disc[k]],
-                   line->p[disc[k]][2], prom[disc[k]]);
-    free(prom);
-    free(raw);
+            sp_log(SP_LOG_DEBUG, "segment: disc %d at %.0f mm, %.0f HU, prominence %.0f HU, local period %.0f mm", k,
+                   disc_s[k], P[(int)disc_s[k]], prom[(int)disc_s[k]], T[(int)disc_s[k]]);
+done:
+    free(P), free(raw), free(T), free(prom), free(cand);
     return nd;
 }

@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,11 +49,13 @@ typedef struct plane {
     double p[3], n[3];
 } plane;
 
-static void disc_plane(const seg_canon *c, const seg_work *w, const seg_line *L, int d, plane *pl)
+static void disc_plane(const seg_canon *c, const seg_work *w, const seg_line *L, double s, plane *pl)
 {
+    double p[3], t[3];
+    seg_line_at_s(L, s, p, t);
     for (int k = 0; k < 3; k++) {
-        pl->p[k] = (L->p[d][k] * w->f[k] + (w->f[k] - 1) / 2.0) * c->spacing[k];
-        pl->n[k] = L->t[d][k];
+        pl->p[k] = (p[k] * w->f[k] + (w->f[k] - 1) / 2.0) * c->spacing[k];
+        pl->n[k] = t[k];
     }
 }
 
@@ -84,12 +87,12 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     plane pl[SP_SEG_MAX_VERT];
     int npl = 0;
     /* Planes between consecutive levels: the disc at the top of level k. */
-    for (int k = 0; k + 1 < nlv && npl < SP_SEG_MAX_VERT; k++) disc_plane(c, w, L, lv[k].hi, &pl[npl++]);
+    for (int k = 0; k + 1 < nlv && npl < SP_SEG_MAX_VERT; k++) disc_plane(c, w, L, lv[k].s_hi, &pl[npl++]);
     /* Outer discs (when a dropped sliver lies beyond them) bound the seeds too. */
     plane outer[2];
-    int has_lo = !lv[0].open_lo && lv[0].lo > 0, has_hi = !lv[nlv - 1].open_hi;
-    if (has_lo) disc_plane(c, w, L, lv[0].lo, &outer[0]);
-    if (has_hi) disc_plane(c, w, L, lv[nlv - 1].hi, &outer[1]);
+    int has_lo = !lv[0].open_lo, has_hi = !lv[nlv - 1].open_hi;
+    if (has_lo) disc_plane(c, w, L, lv[0].s_lo, &outer[0]);
+    if (has_hi) disc_plane(c, w, L, lv[nlv - 1].s_hi, &outer[1]);
     const plane *po = outer;
     memset(lab, 0, nvox);
     /* 1 = in the growth region (bone inside the cylinder), 2+level = seed. */
@@ -130,6 +133,14 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     }
     for (size_t i = 0; i < nvox; i++)
         if (lab[i] >= 2) queue[tail++] = (uint32_t)i;
+    if (getenv("SPINEMET_DEBUG_SEEDS")) {
+        size_t cnt[SP_SEG_MAX_VERT + 2] = {0};
+        for (size_t i = 0; i < nvox; i++)
+            if (lab[i] >= 2) cnt[lab[i] - 2]++;
+        for (int k = 0; k < nlv; k++)
+            fprintf(stderr, "level %d s %.0f-%.0f seeds %zu plane z %.1f n (%.2f %.2f %.2f)\n", k, lv[k].s_lo, lv[k].s_hi, cnt[k],
+                    k < npl ? plc[k].p[2] : -1.0, k < npl ? plc[k].n[0] : 0, k < npl ? plc[k].n[1] : 0, k < npl ? plc[k].n[2] : 0);
+    }
     while (head < tail) {
         size_t p = queue[head++];
         int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);

@@ -67,15 +67,16 @@ typedef struct seg_line {
 /* centreline.c */
 sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err);
 
-/* discs.c: disc positions as centreline sample indices, cranial -> caudal
- * order is caudal... The list is sorted by increasing sample index (caudal
- * first, since z grows superiorly). Returns the count. */
-int seg_find_discs(const seg_work *w, const seg_line *line, double *profile, int *disc_idx, int max_discs,
-                   bool verbose);
+/* discs.c: disc positions as arc length (mm) along the centreline, sorted
+ * increasing (caudal first, since z grows superiorly). Returns the count. */
+int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose);
+/* Centreline point (work voxel coords) and unit tangent at arc length s. */
+void seg_line_at_s(const seg_line *L, double s, double p[3], double t[3]);
 
 /* A vertebra segment between two discs (or a scan edge). */
 typedef struct seg_level {
     int lo, hi;            /* centreline sample range [lo, hi) (caudal lo) */
+    double s_lo, s_hi;     /* arc length of the bounding discs (or line ends) */
     bool open_lo, open_hi; /* bounded by the scan edge, not a disc */
     bool sacrum;
     int ribs;              /* 0, 1, 2 sides with a rib */

@@ -2,11 +2,8 @@
  *
  * DESIGN: names come from anatomy, never from the position in the image.
  * Two anchors are looked for on the work grid:
- *  - ribs: bone 60-95 mm lateral of the body centre and 15 mm in front to
- *    45 mm behind it, in a vertebra's slab extended 10 mm caudally (ribs run
- *    down from their heads), at least 100 mm^3 per side. The last rib-bearing
- *    level above a run of two rib-free levels is T12 (the iliac crests beside
- *    L4-L5 cannot fake it, and levels next to the sacrum are not tested).
+ *  - ribs: see detect_ribs(). The last rib-bearing level above a run of two
+ *    rib-free levels is T12.
  *  - sacrum: the caudal-most level when bone reaches 45-75 mm to both sides
  *    (sacral alae, sacroiliac joints) in at least half of its slab.
  * Both anchors with five levels between them: names agree, high confidence.
@@ -26,7 +23,6 @@
 
 #include "core/sp_log.h"
 
-#define RIB_MIN_MM3 100.0
 
 int sp_seg_level_number(const char *name)
 {
@@ -53,22 +49,80 @@ const char *sp_seg_level_name(int label, char buf[8])
     return buf;
 }
 
-/* Bone voxel volume (mm^3) per side in the rib box of work slice z. */
-static void rib_box(const seg_work *w, int z, double cx, double cy, double *left, double *right)
+typedef struct rib_comp {
+    double vol, min_r, max_r;
+    int z_at_min, side, zmin, zmax;
+} rib_comp;
+
+/* Ribs: 26-connected components of bone 45-140 mm from the body axis, in
+ * the posterior half (40 mm in front to 70 mm behind the body centre). A
+ * rib starts near the spine (nearest point within 55 mm), runs out past
+ * 75 mm and is small (0.2-40 cm^3 in this region); the ilium and scapula
+ * are far larger and transverse processes never reach 75 mm. Each rib is
+ * counted for the level whose slab holds its nearest point (the rib head). */
+static void detect_ribs(const seg_work *w, const seg_line *L, seg_level *lv, int nlv, bool verbose)
 {
-    int nx = w->n[0], ny = w->n[1];
-    const uint8_t *b = w->bone + (size_t)z * nx * ny;
+    int nx = w->n[0], ny = w->n[1], nz = w->n[2];
+    size_t nxy = (size_t)nx * ny, nvox = nxy * nz;
+    uint8_t *m = calloc(nvox, 1);
+    int32_t *queue = malloc(nvox * sizeof *queue);
     double vox = w->spacing[0] * w->spacing[1] * w->spacing[2];
-    for (int y = 0; y < ny; y++) {
-        double dy = (y - cy) * w->spacing[1];
-        if (dy < -15 || dy > 45) continue;
-        for (int x = 0; x < nx; x++) {
-            double dx = (x - cx) * w->spacing[0];
-            if (!b[y * nx + x] || fabs(dx) < 60 || fabs(dx) > 95) continue;
-            if (dx > 0) *left += vox;
-            else *right += vox;
+    if (!m || !queue) goto done;
+    for (int i = 0; i < L->n; i++) {
+        int z = (int)lround(L->p[i][2]);
+        if (z < 0 || z >= nz) continue;
+        for (int y = 0; y < ny; y++) {
+            double dy = (y - L->p[i][1]) * w->spacing[1];
+            if (dy < -40 || dy > 70) continue;
+            for (int x = 0; x < nx; x++) {
+                double dx = (x - L->p[i][0]) * w->spacing[0], r = sqrt(dx * dx + dy * dy);
+                size_t idx = (size_t)z * nxy + (size_t)y * nx + x;
+                if (w->bone[idx] && r >= 45 && r <= 140) m[idx] = 1;
+            }
         }
     }
+    for (size_t s0 = 0; s0 < nvox; s0++) {
+        if (m[s0] != 1) continue;
+        rib_comp c = {0, 1e30, 0, 0, 0, nz, -1};
+        size_t head = 0, tail = 0;
+        m[s0] = 2;
+        queue[tail++] = (int32_t)s0;
+        while (head < tail) {
+            size_t p = (size_t)queue[head++];
+            int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy), i = z - L->z0;
+            c.vol += vox;
+            if (z < c.zmin) c.zmin = z;
+            if (z > c.zmax) c.zmax = z;
+            if (i >= 0 && i < L->n) {
+                double dx = (x - L->p[i][0]) * w->spacing[0], dy = (y - L->p[i][1]) * w->spacing[1];
+                double r = sqrt(dx * dx + dy * dy);
+                if (r < c.min_r) c.min_r = r, c.z_at_min = z, c.side = dx > 0 ? 0 : 1;
+                if (r > c.max_r) c.max_r = r;
+            }
+            for (int dz = -1; dz <= 1; dz++)
+                for (int dyy = -1; dyy <= 1; dyy++)
+                    for (int dxx = -1; dxx <= 1; dxx++) {
+                        int X = x + dxx, Y = y + dyy, Z = z + dz;
+                        if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+                        size_t q = (size_t)Z * nxy + (size_t)Y * nx + X;
+                        if (m[q] == 1) m[q] = 2, queue[tail++] = (int32_t)q;
+                    }
+        }
+        bool rib = c.vol >= 200 && c.vol <= 40000 && c.min_r <= 55 && c.max_r >= 75 && (c.zmax - c.zmin) * w->spacing[2] <= 100;
+        if (!rib) continue;
+        int i = c.z_at_min - L->z0;
+        for (int k = 0; k < nlv; k++)
+            if (i >= lv[k].lo && i < lv[k].hi) {
+                lv[k].ribs |= 1 << c.side;
+                if (verbose)
+                    sp_log(SP_LOG_DEBUG, "segment: %s rib (%.1f cm3, %.0f-%.0f mm from the axis) attaches to level %d",
+                           c.side ? "right" : "left", c.vol / 1000, c.min_r, c.max_r, k);
+            }
+    }
+    for (int k = 0; k < nlv; k++) lv[k].ribs = (lv[k].ribs & 1) + ((lv[k].ribs >> 1) & 1);
+done:
+    free(m);
+    free(queue);
 }
 
 /* True when bone reaches 45-75 mm lateral on both sides in work slice z. */
@@ -93,23 +147,16 @@ static bool wide_slice(const seg_work *w, int z, double cx, double cy)
 void seg_detect_anchors(const seg_work *w, const seg_line *L, seg_level *lv, int nlv, bool verbose)
 {
     for (int k = 0; k < nlv; k++) {
-        double left = 0, right = 0;
         int wide = 0, n = 0;
-        int lo = lv[k].lo - (int)ceil(10.0 / w->spacing[2]);
-        for (int i = lo < 0 ? 0 : lo; i < lv[k].hi; i++) {
-            int z = (int)lround(L->p[i][2]);
-            rib_box(w, z, L->p[i][0], L->p[i][1], &left, &right);
-            if (i >= lv[k].lo) {
-                wide += wide_slice(w, z, L->p[i][0], L->p[i][1]);
-                n++;
-            }
-        }
-        lv[k].ribs = (left >= RIB_MIN_MM3) + (right >= RIB_MIN_MM3);
+        lv[k].ribs = 0;
+        for (int i = lv[k].lo; i < lv[k].hi; i++, n++) wide += wide_slice(w, (int)lround(L->p[i][2]), L->p[i][0], L->p[i][1]);
         lv[k].width_mm = n ? (double)wide / n : 0; /* fraction of wide slices */
-        if (verbose)
-            sp_log(SP_LOG_DEBUG, "segment: level %d (samples %d-%d): rib bone L %.0f / R %.0f mm3, wide %.0f%%", k,
-                   lv[k].lo, lv[k].hi, left, right, 100 * lv[k].width_mm);
     }
+    detect_ribs(w, L, lv, nlv, verbose);
+    if (verbose)
+        for (int k = 0; k < nlv; k++)
+            sp_log(SP_LOG_DEBUG, "segment: level %d (%.0f-%.0f mm): rib sides %d, wide %.0f%%", k, lv[k].s_lo, lv[k].s_hi,
+                   lv[k].ribs, 100 * lv[k].width_mm);
     lv[0].sacrum = nlv > 1 && lv[0].width_mm >= 0.5;
 }
 

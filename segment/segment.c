@@ -22,19 +22,31 @@ static double now_s(void)
 
 /* Levels between consecutive discs plus the open ends; slivers under 6 mm
  * at the scan edges are dropped. Returns the count (caudal first). */
-static int make_levels(const seg_line *L, const int *disc, int nd, seg_level *lv)
+/* Sample index nearest to arc length s. */
+static int sample_at(const seg_line *L, double s)
 {
-    int bounds[SP_SEG_MAX_VERT + 2], nb = 0, nlv = 0;
+    int i = 0;
+    while (i + 1 < L->n && L->s[i + 1] <= s) i++;
+    if (i + 1 < L->n && s - L->s[i] > L->s[i + 1] - s) i++;
+    return i;
+}
+
+static int make_levels(const seg_line *L, const double *disc, int nd, seg_level *lv)
+{
+    double bounds[SP_SEG_MAX_VERT + 2];
+    int nb = 0, nlv = 0;
     bounds[nb++] = 0;
     for (int k = 0; k < nd && nb < SP_SEG_MAX_VERT; k++) bounds[nb++] = disc[k];
-    bounds[nb++] = L->n - 1;
+    bounds[nb++] = L->s[L->n - 1];
     for (int k = 0; k + 1 < nb && nlv < SP_SEG_MAX_VERT; k++) {
         bool open_lo = k == 0, open_hi = k + 2 == nb;
-        double len = L->s[bounds[k + 1]] - L->s[bounds[k]];
+        double len = bounds[k + 1] - bounds[k];
         if ((open_lo || open_hi) && len < 6.0) continue;
         memset(&lv[nlv], 0, sizeof lv[nlv]);
-        lv[nlv].lo = bounds[k];
-        lv[nlv].hi = bounds[k + 1];
+        lv[nlv].s_lo = bounds[k];
+        lv[nlv].s_hi = bounds[k + 1];
+        lv[nlv].lo = sample_at(L, bounds[k]);
+        lv[nlv].hi = sample_at(L, bounds[k + 1]);
         lv[nlv].open_lo = open_lo;
         lv[nlv].open_hi = open_hi;
         nlv++;
@@ -53,8 +65,8 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     seg_work w;
     seg_line *L = NULL;
     seg_level lv[SP_SEG_MAX_VERT];
-    int disc[SP_SEG_MAX_VERT], nd, nlv;
-    double *profile = NULL, t0 = now_s();
+    double disc[SP_SEG_MAX_VERT], t0 = now_s();
+    int nd, nlv;
     uint8_t *lab = NULL, *parts = NULL;
     sp_seg_result *r = NULL;
     bool verbose = opts && opts->verbose;
@@ -78,12 +90,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     }
     st = seg_find_centreline(&w, L, err);
     if (st != SP_OK) goto done;
-    profile = malloc((size_t)L->n * sizeof *profile);
-    if (!profile) {
-        st = sp_fail(err, SP_ENOMEM, "out of memory");
-        goto done;
-    }
-    nd = seg_find_discs(&w, L, profile, disc, SP_SEG_MAX_VERT - 2, verbose);
+    nd = seg_find_discs(&w, L, disc, SP_SEG_MAX_VERT - 2, verbose);
     nlv = make_levels(L, disc, nd, lv);
     if (nlv < 1) {
         st = sp_fail(err, SP_EUNSUPPORTED, "no vertebra found along the spine column");
@@ -92,13 +99,14 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     seg_detect_anchors(&w, L, lv, nlv, verbose);
     seg_name_levels(lv, nlv, r);
     for (int k = 0; k < nlv; k++) {
-        int mid = (lv[k].lo + lv[k].hi) / 2;
+        double p[3], t[3];
+        seg_line_at_s(L, 0.5 * (lv[k].s_lo + lv[k].s_hi), p, t);
         for (int a = 0; a < 3; a++) {
-            r->vert[k].body_centre[a] = (L->p[mid][a] * w.f[a] + (w.f[a] - 1) / 2.0) * c.spacing[a];
-            r->vert[k].axis_si[a] = L->t[mid][a];
+            r->vert[k].body_centre[a] = (p[a] * w.f[a] + (w.f[a] - 1) / 2.0) * c.spacing[a];
+            r->vert[k].axis_si[a] = t[a];
         }
-        r->vert[k].disc_below_mm = L->s[lv[k].lo];
-        r->vert[k].disc_above_mm = L->s[lv[k].hi];
+        r->vert[k].disc_below_mm = lv[k].s_lo;
+        r->vert[k].disc_above_mm = lv[k].s_hi;
     }
     size_t nvox = (size_t)c.n[0] * c.n[1] * c.n[2];
     lab = malloc(nvox);
@@ -139,7 +147,6 @@ done:
     seg_canon_free(&c);
     seg_work_free(&w);
     free(L);
-    free(profile);
     free(lab);
     free(parts);
     sp_seg_result_free(r);
