@@ -1,13 +1,14 @@
 /* centreline.c - track the vertebral body column from slice to slice.
  *
  * DESIGN: the column is the bone that stays in place over many slices. For
- * each work slice a "column score" counts bone (>= 150 HU, plus dense bone
+ * each work slice a "column score" counts bone (>= 110 HU, plus dense bone
  * >= 450 HU counted again, which contrast blood does not reach) over a
  * +/-20 mm window in z, box-smoothed in plane; its local maxima in the
  * posterior-central part of the outline are candidates. Dynamic programming
  * picks one candidate per slice, trading score against in-plane jumps, so a
  * lytic body or a disc (little bone) is bridged by its neighbours. The track
- * is then pulled to the bone centroid around it (mean shift, 10 mm), smoothed
+ * is then moved to the deepest point of the hole-filled bone nearby (the
+ * body's centre; see to_body), smoothed
  * (Gaussian, sigma 12 mm: the spine bends over several vertebrae, never
  * within one) and given arc length and tangents (over +/-5 mm). */
 #define SP_SEGMENT_INTERNAL
@@ -78,7 +79,7 @@ static int candidates(const seg_work *w, int z, const double *sc, cand *out)
     for (int y = 1; y < ny - 1; y++)
         for (int x = 1; x < nx - 1; x++) {
             double v = sc[y * nx + x];
-            if (v <= 0.5) continue;
+            if (v <= 0.5) continue; /* less than half a bone voxel on average */
             if (v < sc[y * nx + x - 1] || v < sc[y * nx + x + 1] || v < sc[(y - 1) * nx + x] || v < sc[(y + 1) * nx + x])
                 continue;
             /* Spine prior: posterior 70 % of the outline, near the LR middle
@@ -106,24 +107,62 @@ static int candidates(const seg_work *w, int z, const double *sc, cand *out)
     return nc;
 }
 
-/* Mean shift of p (work voxel coords) toward the bone centroid within r mm. */
-static void mean_shift(const seg_work *w, int z, double p[2], double r_mm)
+/* Moves p (work voxel coords) to the body: the point deepest inside the
+ * hole-filled bone within 25 mm of it (the largest inscribed circle; the
+ * body is by far the thickest bone of a vertebra, pedicles and laminae are
+ * thin). Chamfer distance on a local window. Returns false when no bone is
+ * at least 4 mm deep there (a disc, a gap), leaving p for interpolation. */
+static bool to_body(const seg_work *w, int z, double p[2], uint8_t *m, float *d, int *stack)
 {
     int nx = w->n[0], ny = w->n[1];
+    int rx = (int)ceil(45.0 / w->spacing[0]), ry = (int)ceil(45.0 / w->spacing[1]);
+    int x0 = (int)p[0] - rx, y0 = (int)p[1] - ry, bw = 2 * rx + 1, bh = 2 * ry + 1, top = 0;
     const uint8_t *b = w->bone + (size_t)z * nx * ny;
-    for (int it = 0; it < 3; it++) {
-        double sx = 0, sy = 0, n = 0;
-        int rx = (int)ceil(r_mm / w->spacing[0]), ry = (int)ceil(r_mm / w->spacing[1]);
-        for (int y = (int)p[1] - ry; y <= (int)p[1] + ry; y++)
-            for (int x = (int)p[0] - rx; x <= (int)p[0] + rx; x++) {
-                if (x < 0 || y < 0 || x >= nx || y >= ny || !b[y * nx + x]) continue;
-                double dx = (x - p[0]) * w->spacing[0], dy = (y - p[1]) * w->spacing[1];
-                if (dx * dx + dy * dy > r_mm * r_mm) continue;
-                sx += x, sy += y, n++;
-            }
-        if (n < 5) return;
-        p[0] = sx / n, p[1] = sy / n;
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            int X = x0 + x, Y = y0 + y;
+            m[y * bw + x] = (X >= 0 && Y >= 0 && X < nx && Y < ny && b[Y * nx + X]) ? 1 : 0;
+        }
+    /* fill holes: background reachable from the window border stays 0 */
+    for (int i = 0; i < bw * bh; i++) {
+        int x = i % bw, y = i / bw;
+        if ((x == 0 || y == 0 || x == bw - 1 || y == bh - 1) && !m[i]) m[i] = 2, stack[top++] = i;
     }
+    while (top > 0) {
+        int i = stack[--top], x = i % bw, y = i / bw;
+        int nb[4] = {x > 0 ? i - 1 : -1, x < bw - 1 ? i + 1 : -1, y > 0 ? i - bw : -1, y < bh - 1 ? i + bw : -1};
+        for (int k = 0; k < 4; k++)
+            if (nb[k] >= 0 && !m[nb[k]]) m[nb[k]] = 2, stack[top++] = nb[k];
+    }
+    /* chamfer distance (mm) to the outside, two passes */
+    double ax = w->spacing[0], ay = w->spacing[1], dg = sqrt(ax * ax + ay * ay);
+    for (int i = 0; i < bw * bh; i++) d[i] = m[i] == 2 ? 0.0f : 1e9f;
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            float *c = &d[y * bw + x];
+            if (x > 0) *c = fminf(*c, d[y * bw + x - 1] + (float)ax);
+            if (y > 0) *c = fminf(*c, d[(y - 1) * bw + x] + (float)ay);
+            if (x > 0 && y > 0) *c = fminf(*c, d[(y - 1) * bw + x - 1] + (float)dg);
+            if (x < bw - 1 && y > 0) *c = fminf(*c, d[(y - 1) * bw + x + 1] + (float)dg);
+        }
+    for (int y = bh - 1; y >= 0; y--)
+        for (int x = bw - 1; x >= 0; x--) {
+            float *c = &d[y * bw + x];
+            if (x < bw - 1) *c = fminf(*c, d[y * bw + x + 1] + (float)ax);
+            if (y < bh - 1) *c = fminf(*c, d[(y + 1) * bw + x] + (float)ay);
+            if (x < bw - 1 && y < bh - 1) *c = fminf(*c, d[(y + 1) * bw + x + 1] + (float)dg);
+            if (x > 0 && y < bh - 1) *c = fminf(*c, d[(y + 1) * bw + x - 1] + (float)dg);
+        }
+    double best = 0, bx = 0, by = 0;
+    for (int y = 0; y < bh; y++)
+        for (int x = 0; x < bw; x++) {
+            double dx = (x0 + x - p[0]) * ax, dy = (y0 + y - p[1]) * ay;
+            if (dx * dx + dy * dy > 25.0 * 25.0) continue;
+            if (d[y * bw + x] > best) best = d[y * bw + x], bx = x0 + x, by = y0 + y;
+        }
+    if (best < 4.0) return false;
+    p[0] = bx, p[1] = by;
+    return true;
 }
 
 static void smooth_track(double (*p)[3], int n, double sigma_samples)
@@ -180,6 +219,13 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
         box2d(acc, nx, ny, (int)ceil(BOX_MM / w->spacing[0]), sc, tmp);
         ncs[z] = candidates(w, z, sc, cs[z]);
     }
+    /* Scores relative to the best in the scan, so the jump cost means the same
+     * at any resolution: a 10 mm jump costs half the best score. */
+    double smax = 0;
+    for (int z = 0; z < nz; z++)
+        for (int c = 0; c < ncs[z]; c++) smax = fmax(smax, cs[z][c].score);
+    for (int z = 0; z < nz; z++)
+        for (int c = 0; c < ncs[z]; c++) cs[z][c].score /= smax > 0 ? smax : 1;
     /* Dynamic programming over slices. */
     double best_total = 1e300;
     int best_end = -1, zstart = -1;
@@ -191,7 +237,7 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
                 for (int q = 0; q < ncs[z - 1]; q++) {
                     double d = hypot((cs[z][c].x - cs[z - 1][q].x) * w->spacing[0], (cs[z][c].y - cs[z - 1][q].y) * w->spacing[1]);
                     if (d > MAX_JUMP_MM) continue;
-                    double v = cost[(z - 1) * NCAND + q] - cs[z][c].score + 1.0 * d * d;
+                    double v = cost[(z - 1) * NCAND + q] - cs[z][c].score + 0.005 * d * d;
                     if (arg < 0 || v < bestc) bestc = v, arg = q;
                 }
             }
@@ -231,8 +277,34 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
     line->z0 = bottom;
     line->n = top - bottom + 1;
     memmove(p, p + bottom, (size_t)line->n * sizeof *p);
-    for (int i = 0; i < line->n; i++) mean_shift(w, (int)p[i][2], p[i], 10.0);
-    smooth_track(p, line->n, 12.0 / w->spacing[2]);
+    {
+        int rx = (int)ceil(45.0 / w->spacing[0]), ry = (int)ceil(45.0 / w->spacing[1]);
+        size_t win = (size_t)(2 * rx + 1) * (2 * ry + 1);
+        uint8_t *m = malloc(win);
+        float *dist = malloc(win * sizeof *dist);
+        int *stk = malloc(win * sizeof *stk);
+        bool *ok = malloc((size_t)line->n);
+        if (!m || !dist || !stk || !ok) {
+            free(m), free(dist), free(stk), free(ok);
+            st = sp_fail(err, SP_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < line->n; i++) ok[i] = to_body(w, (int)p[i][2], p[i], m, dist, stk);
+        /* slices without a body (discs): interpolate between the nearest found */
+        for (int i = 0; i < line->n; i++) {
+            if (ok[i]) continue;
+            int a = i - 1, b = i + 1;
+            while (a >= 0 && !ok[a]) a--;
+            while (b < line->n && !ok[b]) b++;
+            for (int k = 0; k < 2; k++) {
+                if (a >= 0 && b < line->n) p[i][k] = p[a][k] + (p[b][k] - p[a][k]) * (i - a) / (double)(b - a);
+                else if (a >= 0) p[i][k] = p[a][k];
+                else if (b < line->n) p[i][k] = p[b][k];
+            }
+        }
+        free(m), free(dist), free(stk), free(ok);
+    }
+    smooth_track(p, line->n, 10.0 / w->spacing[2]);
     /* Tangents (mm space) and arc length. */
     int half = (int)ceil(5.0 / w->spacing[2]); /* tangent over +/-5 mm */
     for (int i = 0; i < line->n; i++) {

@@ -1,9 +1,9 @@
 /* instances.c - one label per vertebra on the canonical native grid.
  *
  * DESIGN: each vertebra is seeded by the bone inside its body: voxels of at
- * least 150 HU within 8 mm of the centreline and at least 1.5 mm inside the
+ * least 110 HU within 8 mm of the centreline and at least 1.5 mm inside the
  * two disc planes (point + tangent) that bound it. A multi-source
- * breadth-first growth then walks the bone (>= 150 HU, 6-connected) inside a
+ * breadth-first growth then walks the bone (>= 110 HU, 6-connected) inside a
  * cylinder of 60 mm around the centreline; every bone voxel takes the label
  * of the seed it is geodesically nearest to, so posterior elements follow
  * their own pedicles even where a facet joint or an osteophyte touches the

@@ -16,7 +16,7 @@
 
 /* ---- thresholds (docs/segmentation.md) ---- */
 #define SEG_BODY_HU (-400)      /* soft tissue vs air: the patient outline */
-#define SEG_BONE_HU 150         /* trabecular bone and denser */
+#define SEG_BONE_HU 110         /* trabecular bone and denser (osteopenic marrow at 3 mm is ~120-170) */
 #define SEG_DENSE_HU 450        /* cortical bone: not reached by contrast blood */
 #define SEG_WORK_MM 1.5         /* work grid spacing target */
 #define SEG_MAX_SAMPLES 2048    /* centreline samples */

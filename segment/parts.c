@@ -12,7 +12,7 @@
  * between the wall and the canal's middle, within 11 mm outside the canal's
  * half width; the rest is posterior elements, by side, with the midline part
  * behind the canal called spinous. Holes inside the body (lytic tumour,
- * osteoporotic marrow below 150 HU) are filled slice by slice: they are
+ * osteoporotic marrow below 110 HU) are filled slice by slice: they are
  * enclosed by cortex, and the canal is not part of the body mask. */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
