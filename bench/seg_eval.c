@@ -2,12 +2,15 @@
  * predicted VerSe label map against a reference (VerSe or TotalSegmentator
  * numbering). Used by bench/accuracy.sh to regenerate docs/accuracy.md.
  *
- * usage: seg_eval PRED.nii.gz REF.nii.gz verse|totalseg [NAME]
+ * usage: seg_eval PRED.nii.gz REF.nii.gz verse|totalseg [NAME [PRED_PARTS REF_PARTS]]
  * Prints one Markdown table row per reference vertebra:
- *   | NAME | level | Dice | centroid error mm | identified |
+ *   | NAME | level | Dice | centroid error mm | identified | voxels | body Dice |
+ * With the two parts maps (value 1 = vertebral body in both), body Dice is
+ * the Dice of the body voxels of that level; otherwise "-".
  * "identified" means the predicted vertebra with the largest overlap carries
  * the same label and its centroid is within 20 mm (VerSe's rule). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +48,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "grids differ\n");
         return 2;
     }
-    static double inter[64][64], np[64], nr[64], cp[64][3], cr[64][3];
+    sp_volume *pp = NULL, *rp = NULL;
+    if (argc > 6 && (sp_io_read_nifti(argv[5], &pp, &e) || sp_io_read_nifti(argv[6], &rp, &e))) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 2;
+    }
+    static double inter[64][64], np[64], nr[64], cp[64][3], cr[64][3], bi[64], bp[64], br[64];
     for (size_t i = 0; i < sp_vol_nvox(p); i++) {
         int a = at(p, i), b = ref_label(at(r, i), ts);
+        if (pp && rp && a >= 0 && a < 64 && b >= 0 && b < 64) {
+            bool pa = at(pp, i) == 1, pb = at(rp, i) == 1;
+            if (pa && a) bp[a]++;
+            if (pb && b) br[b]++;
+            if (pa && pb && a == b && a) bi[a]++;
+        }
         if (a < 0 || a > 63 || b < 0 || b > 63) continue;
         size_t x = i % p->nx, y = (i / p->nx) % p->ny, z = i / ((size_t)p->nx * p->ny);
         double ijk[3] = {x, y, z}, w[3];
@@ -72,8 +86,10 @@ int main(int argc, char **argv)
             }
             err = sqrt(d);
         }
-        printf("| %s | %s | %.3f | %.1f | %s | %.0f |\n", name, sp_seg_level_name(b, nm), dice, err,
-               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b]);
+        char body[16] = "-";
+        if (pp && br[b] > 0) snprintf(body, sizeof body, "%.3f", 2 * bi[b] / (bp[b] + br[b]));
+        printf("| %s | %s | %.3f | %.1f | %s | %.0f | %s |\n", name, sp_seg_level_name(b, nm), dice, err,
+               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b], body);
     }
     sp_vol_free(p);
     sp_vol_free(r);

@@ -79,6 +79,52 @@ static int level_of(const plane *pl, int npl, const double X[3], double *margin)
     return m;
 }
 
+/* The 110 HU growth threshold takes in surface voxels that hold only a
+ * sliver of cortex (partial volume). A voxel belongs to the bone when its
+ * centre is inside it, i.e. when it is at least half bone: HU at least half
+ * way between soft tissue (50 HU) and the densest bone next to it, where that
+ * is cortex (>= 400 HU). One layer of surface voxels below that is removed.
+ * Not on coarse grids (> 2 mm in plane): there the cortex is thinner than a
+ * voxel, its partial-volume peak is not the bone's density, and the rule
+ * would strip real bone (measured: Dice against the 3 mm reference fell). Parallel over slices;
+ * the decisions read lab and write a separate mask, so order does not matter. */
+static void trim_surface(const seg_canon *c, uint8_t *lab)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny;
+    uint8_t *drop = calloc(nxy * nz, 1);
+    const int16_t *hu = c->hu;
+    if (!drop) return;
+    if (c->spacing[0] > 2.0 || c->spacing[1] > 2.0) { /* see below */
+        free(drop);
+        return;
+    }
+    /* omp: iteration z writes drop[z*nxy .. (z+1)*nxy) only; reads lab and hu. */
+    SP_OMP(parallel for default(none) shared(lab, drop, hu, nx, ny, nz, nxy) schedule(static))
+    for (int z = 0; z < nz; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (!lab[i]) continue;
+                bool surface = (x > 0 && !lab[i - 1]) || (x < nx - 1 && !lab[i + 1]) || (y > 0 && !lab[i - nx]) ||
+                               (y < ny - 1 && !lab[i + nx]) || (z > 0 && !lab[i - nxy]) || (z < nz - 1 && !lab[i + nxy]);
+                if (!surface) continue;
+                int mx = hu[i];
+                for (int dz = -1; dz <= 1; dz++)
+                    for (int dy = -1; dy <= 1; dy++)
+                        for (int dx = -1; dx <= 1; dx++) {
+                            int X = x + dx, Y = y + dy, Z = z + dz;
+                            if (X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+                            int h = hu[(size_t)Z * nxy + (size_t)Y * nx + X];
+                            if (h > mx) mx = h;
+                        }
+                if (mx >= 400 && hu[i] < 0.5 * (mx + 50)) drop[i] = 1;
+            }
+    for (size_t i = 0; i < nxy * nz; i++)
+        if (drop[i]) lab[i] = 0;
+    free(drop);
+}
+
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
                               uint8_t *lab)
 {
@@ -158,5 +204,6 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     free(queue);
     /* Region voxels no seed reached are not vertebra; seeds become 1..nlv. */
     for (size_t i = 0; i < nvox; i++) lab[i] = lab[i] >= 2 ? (uint8_t)(lab[i] - 1) : 0;
+    trim_surface(c, lab);
     return SP_OK;
 }

@@ -12,8 +12,9 @@
  * between the wall and the canal's middle, within 11 mm outside the canal's
  * half width; the rest is posterior elements, by side, with the midline part
  * behind the canal called spinous. Holes inside the body (lytic tumour,
- * osteoporotic marrow below 110 HU) are filled slice by slice: they are
- * enclosed by cortex, and the canal is not part of the body mask. */
+ * osteoporotic marrow below 110 HU) are filled: they are
+ * enclosed by cortex in an axial, coronal or sagittal slice, and the canal is
+ * not part of the body mask. */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
@@ -135,45 +136,85 @@ static int part_of(const frame3 *f, const double d[3])
     return lr >= 0 ? SP_SEG_PART_POSTERIOR_L : SP_SEG_PART_POSTERIOR_R;
 }
 
-/* Fills holes of the body part of level k in each axial slice. */
-static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f, int *stack, uint8_t *m)
+/* Fills 2-D holes of box mask m (dims b[3]) in every slice normal to axis a:
+ * background not reachable from the slice border gets bit 2. */
+static void fill_slices(uint8_t *m, const int b[3], int a, int *stack)
 {
-    int nx = c->n[0], ny = c->n[1];
-    size_t nxy = (size_t)nx * ny;
-    for (int z = f->zmin; z <= f->zmax; z++) {
-        int x0 = nx, x1 = -1, y0 = ny, y1 = -1;
-        const size_t off = (size_t)z * nxy;
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++)
-                if (lab[off + (size_t)y * nx + x] == k + 1 && parts[off + (size_t)y * nx + x] == SP_SEG_PART_BODY) {
-                    if (x < x0) x0 = x;
-                    if (x > x1) x1 = x;
-                    if (y < y0) y0 = y;
-                    if (y > y1) y1 = y;
-                }
-        if (x1 < 0) continue;
-        int bw = x1 - x0 + 3, bh = y1 - y0 + 3, top = 0;
-        memset(m, 0, (size_t)bw * bh);
-        for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++)
-                if (lab[off + (size_t)y * nx + x] == k + 1 && parts[off + (size_t)y * nx + x] == SP_SEG_PART_BODY)
-                    m[(y - y0 + 1) * bw + (x - x0 + 1)] = 1;
-        m[0] = 2;
-        stack[top++] = 0;
+    int u = a == 0 ? 1 : 0, v = a == 2 ? 1 : 2; /* in-slice axes */
+    size_t st[3] = {1, (size_t)b[0], (size_t)b[0] * b[1]};
+    for (int s = 0; s < b[a]; s++) {
+        int top = 0;
+        size_t base = (size_t)s * st[a];
+        /* border background -> visited (bit 4) */
+        for (int i = 0; i < b[u]; i++)
+            for (int j = 0; j < b[v]; j++) {
+                if (i != 0 && j != 0 && i != b[u] - 1 && j != b[v] - 1) continue;
+                size_t q = base + i * st[u] + j * st[v];
+                if (!(m[q] & 1) && !(m[q] & 4)) m[q] |= 4, stack[top++] = i * b[v] + j;
+            }
         while (top > 0) {
-            int p = stack[--top], px = p % bw, py = p / bw;
-            int nbs[4] = {px > 0 ? p - 1 : -1, px < bw - 1 ? p + 1 : -1, py > 0 ? p - bw : -1, py < bh - 1 ? p + bw : -1};
-            for (int q = 0; q < 4; q++)
-                if (nbs[q] >= 0 && !m[nbs[q]]) m[nbs[q]] = 2, stack[top++] = nbs[q];
+            int p = stack[--top], i = p / b[v], j = p % b[v];
+            int ni[4] = {i - 1, i + 1, i, i}, nj[4] = {j, j, j - 1, j + 1};
+            for (int k = 0; k < 4; k++) {
+                if (ni[k] < 0 || nj[k] < 0 || ni[k] >= b[u] || nj[k] >= b[v]) continue;
+                size_t q = base + ni[k] * st[u] + nj[k] * st[v];
+                if (!(m[q] & 1) && !(m[q] & 4)) m[q] |= 4, stack[top++] = ni[k] * b[v] + nj[k];
+            }
         }
-        for (int y = y0; y <= y1; y++)
-            for (int x = x0; x <= x1; x++) {
-                size_t i = off + (size_t)y * nx + x;
-                if (m[(y - y0 + 1) * bw + (x - x0 + 1)] != 0 || lab[i] == k + 1) continue;
-                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
-                if (lab[i] == 0 && part_of(f, d) == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = SP_SEG_PART_BODY;
+        for (int i = 0; i < b[u]; i++)
+            for (int j = 0; j < b[v]; j++) {
+                size_t q = base + i * st[u] + j * st[v];
+                if (!(m[q] & 1) && !(m[q] & 4)) m[q] |= 2;
+                m[q] &= (uint8_t)~4;
             }
     }
+}
+
+/* Fills holes of the body of level k: background enclosed by the body in an
+ * axial, coronal or sagittal slice (marrow below the growth threshold, lytic
+ * tumour). The canal is not enclosed by the body alone, so it stays out. */
+static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2], lo[3] = {nx, ny, nz}, hi[3] = {-1, -1, -1};
+    size_t nxy = (size_t)nx * ny;
+    for (int z = f->zmin; z <= f->zmax; z++)
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] != k + 1 || parts[i] != SP_SEG_PART_BODY) continue;
+                int p[3] = {x, y, z};
+                for (int a = 0; a < 3; a++) {
+                    if (p[a] < lo[a]) lo[a] = p[a];
+                    if (p[a] > hi[a]) hi[a] = p[a];
+                }
+            }
+    if (hi[0] < 0) return;
+    int b[3] = {hi[0] - lo[0] + 3, hi[1] - lo[1] + 3, hi[2] - lo[2] + 3};
+    size_t nb = (size_t)b[0] * b[1] * b[2];
+    uint8_t *m = calloc(nb, 1);
+    int *stack = malloc(nb * sizeof *stack);
+    if (!m || !stack) {
+        free(m), free(stack);
+        return;
+    }
+    for (int z = lo[2]; z <= hi[2]; z++)
+        for (int y = lo[1]; y <= hi[1]; y++)
+            for (int x = lo[0]; x <= hi[0]; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] == k + 1 && parts[i] == SP_SEG_PART_BODY)
+                    m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)] = 1;
+            }
+    for (int a = 0; a < 3; a++) fill_slices(m, b, a, stack);
+    for (int z = lo[2]; z <= hi[2]; z++)
+        for (int y = lo[1]; y <= hi[1]; y++)
+            for (int x = lo[0]; x <= hi[0]; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                uint8_t v = m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)];
+                if (!(v & 2) || lab[i] != 0) continue;
+                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                if (part_of(f, d) == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = SP_SEG_PART_BODY;
+            }
+    free(m), free(stack);
 }
 
 static void to_lps_point(const seg_canon *c, const double mm[3], double out[3])
@@ -198,10 +239,8 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t 
     size_t nxy = (size_t)nx * ny;
     frame3 *fr = calloc((size_t)nlv, sizeof *fr);
     int64_t *cnt = calloc((size_t)nlv, sizeof *cnt);
-    int *stack = malloc((nxy + 2 * (size_t)(nx + ny) + 16) * sizeof *stack);
-    uint8_t *m = malloc(nxy + 2 * (size_t)(nx + ny) + 16);
-    if (!fr || !cnt || !stack || !m) {
-        free(fr), free(cnt), free(stack), free(m);
+    if (!fr || !cnt) {
+        free(fr), free(cnt);
         return SP_ENOMEM;
     }
     level_stats(c, lab_rw, nlv, fr, cnt);
@@ -218,7 +257,7 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t 
                     double d[3] = {x * c->spacing[0] - fr[k].o[0], y * c->spacing[1] - fr[k].o[1], z * c->spacing[2] - fr[k].o[2]};
                     parts[i] = (uint8_t)part_of(&fr[k], d);
                 }
-        fill_body(c, lab_rw, parts, k, &fr[k], stack, m);
+        fill_body(c, lab_rw, parts, k, &fr[k]);
     }
     /* Report in LPS: whole-vertebra centroid after filling, body centre, axes. */
     level_stats(c, lab_rw, nlv, fr, cnt);
@@ -231,6 +270,6 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t 
         to_lps_dir(c, fr[k].ap, vert[k].axis_ap);
         to_lps_dir(c, fr[k].lr, vert[k].axis_lr);
     }
-    free(fr), free(cnt), free(stack), free(m);
+    free(fr), free(cnt);
     return SP_OK;
 }
