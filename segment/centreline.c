@@ -158,7 +158,11 @@ static bool to_body(const seg_work *w, int z, double p[2], uint8_t *m, float *d,
         for (int x = 0; x < bw; x++) {
             double dx = (x0 + x - p[0]) * ax, dy = (y0 + y - p[1]) * ay;
             if (dx * dx + dy * dy > 25.0 * 25.0) continue;
-            if (d[y * bw + x] > best) best = d[y * bw + x], bx = x0 + x, by = y0 + y;
+            int X = x0 + x, Y = y0 + y;
+            /* the centre must be marrow, not soft tissue inside a ring of bone
+             * (the thoracic inlet, the pelvis) */
+            if (X < 0 || Y < 0 || X >= nx || Y >= ny || w->hu[((size_t)z * ny + Y) * nx + X] < 90) continue;
+            if (d[y * bw + x] > best) best = d[y * bw + x], bx = X, by = Y;
         }
     if (best < 4.0) return false;
     p[0] = bx, p[1] = by;
@@ -290,6 +294,16 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
             goto done;
         }
         for (int i = 0; i < line->n; i++) ok[i] = to_body(w, (int)p[i][2], p[i], m, dist, stk);
+        /* The column ends where the last body does: drop track ends in soft tissue. */
+        int first = 0, last = line->n - 1;
+        while (first < line->n && !ok[first]) first++;
+        while (last > first && !ok[last]) last--;
+        if (first > 0 || last < line->n - 1) {
+            line->n = last >= first ? last - first + 1 : 0;
+            line->z0 += first;
+            memmove(p, p + first, (size_t)line->n * sizeof *p);
+            memmove(ok, ok + first, (size_t)line->n * sizeof *ok);
+        }
         /* slices without a body (discs): interpolate between the nearest found */
         for (int i = 0; i < line->n; i++) {
             if (ok[i]) continue;

@@ -118,7 +118,17 @@ static void local_period(const double *P, int n, double *T)
             double r = num / sqrt(d0 * d1);
             if (r > best) best = r, arg = lag;
         }
-        T[i] = arg;
+        T[i] = (b - a) >= 70 ? arg : 0; /* too little profile near an end to tell */
+    }
+    /* ends: the nearest reliable period */
+    int f = 0, l = n - 1;
+    while (f < n && T[f] == 0) f++;
+    while (l >= 0 && T[l] == 0) l--;
+    for (int i = 0; i < n; i++) {
+        if (f >= n) T[i] = 30;
+        else if (i < f) T[i] = T[f];
+        else if (i > l) T[i] = T[l];
+        else if (T[i] == 0) T[i] = T[i - 1];
     }
     /* median over +/-15 mm: the period changes slowly */
     double *tmp = malloc((size_t)n * sizeof *tmp);
