@@ -74,9 +74,9 @@ int main(int argc, char **argv)
     char nm[8];
     for (int b = 1; b < 64; b++) {
         if (nr[b] < 1) continue;
-        int best = 0;
+        int best = 0; /* the predicted vertebra (not background) overlapping most */
         for (int a = 1; a < 64; a++)
-            if (inter[a][b] > inter[best][b]) best = a;
+            if (inter[a][b] > 0 && (best == 0 || inter[a][b] > inter[best][b])) best = a;
         double dice = np[b] > 0 ? 2 * inter[b][b] / (np[b] + nr[b]) : 0, err = NAN;
         if (best > 0) {
             double d = 0;

@@ -7,7 +7,7 @@
  * endplates), and so can a lytic lesion or a fracture cleft, so minima alone
  * are not discs. Discs are regular: their spacing (the vertebra's height
  * plus its disc) changes slowly along the spine. The local period T(s) is
- * the autocorrelation peak of the profile over +/-50 mm (lags 14-45 mm). A
+ * the autocorrelation peak of the profile over +/-60 mm (lags 18-45 mm). A
  * dip's weight is its prominence, scaled down when it is broad (width at half
  * depth over 0.35 T: a disc is thin, a body's middle or a lytic lesion is
  * not), and
@@ -27,12 +27,12 @@
 #include "core/sp_log.h"
 
 #define DISC_RADIUS_MM 7.0
-#define PROM_MIN 20.0
+#define PROM_MIN 15.0
 #define SIDE_MM 10.0
 #define GAP_LAMBDA 500.0
-#define LAG_MIN 14
+#define LAG_MIN 18
 #define LAG_MAX 45
-#define ACF_HALF 50
+#define ACF_HALF 60
 #define SPLIT_PENALTY 400.0
 
 /* Penalty of a gap g (mm) between consecutive discs for local period T;
@@ -130,13 +130,13 @@ static void local_period(const double *P, int n, double *T)
         else if (i > l) T[i] = T[l];
         else if (T[i] == 0) T[i] = T[i - 1];
     }
-    /* median over +/-15 mm: the period changes slowly */
+    /* median over +/-30 mm: the period changes slowly */
     double *tmp = malloc((size_t)n * sizeof *tmp);
     if (!tmp) return;
     for (int i = 0; i < n; i++) {
-        double win[31];
+        double win[61];
         int m = 0;
-        for (int j = i - 15; j <= i + 15; j++)
+        for (int j = i - 30; j <= i + 30; j++)
             if (j >= 0 && j < n) win[m++] = T[j];
         for (int x = 1; x < m; x++)
             for (int y = x; y > 0 && win[y] < win[y - 1]; y--) {
@@ -153,7 +153,7 @@ static void local_period(const double *P, int n, double *T)
 int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose)
 {
     int n = (int)floor(line->s[line->n - 1]) + 1, nc = 0, nd = 0;
-    double *P = malloc((size_t)n * sizeof *P), *raw = malloc((size_t)n * sizeof *raw);
+    double *P = calloc((size_t)n, sizeof *P), *raw = malloc((size_t)n * sizeof *raw);
     double *T = malloc((size_t)n * sizeof *T), *prom = calloc((size_t)n, sizeof *prom);
     int *cand = malloc((size_t)n * sizeof *cand);
     if (!P || !raw || !T || !prom || !cand) goto done;

@@ -1,7 +1,8 @@
 /* instances.c - one label per vertebra on the canonical native grid.
  *
  * DESIGN: each vertebra is seeded by the bone inside its body: voxels of at
- * least 110 HU within 8 mm of the centreline and at least 1.5 mm inside the
+ * least 110 HU within 15 mm of the centreline (the body's walls too, which
+ * matters when its marrow is below the threshold) and at least 1.5 mm inside the
  * two disc planes (point + tangent) that bound it. A multi-source
  * breadth-first growth then walks the bone (>= 110 HU, 6-connected) inside a
  * cylinder of 60 mm around the centreline; every bone voxel takes the label
@@ -20,7 +21,7 @@
 
 #include "core/sp_omp.h"
 
-#define SEED_RADIUS_MM 8.0
+#define SEED_RADIUS_MM 15.0
 #define SEED_MARGIN_MM 1.5
 #define ROI_RADIUS_MM 60.0
 

@@ -105,11 +105,26 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     int peak = 0;
     for (int b = 0; b < BINS; b++)
         if (hist[b] > peak) peak = hist[b];
-    int b = 40, thr = peak / 10 > 0 ? peak / 10 : 1;
-    while (b < BINS && hist[b] >= thr) b++;
-    f->wall = b - 40.0;
-    while (b < BINS && hist[b] < thr) b++;
-    f->arch = b < BINS ? b - 40.0 : f->wall + 15.0;
+    int thr = peak / 10 > 0 ? peak / 10 : 1;
+    /* From the back: the arch (spinous, laminae), then the canal's gap, then
+     * the posterior wall. Working from the back keeps a hollow body
+     * (osteoporotic or lytic marrow below the growth threshold) whole. */
+    int b = BINS - 1;
+    while (b > 40 && hist[b] < thr) b--; /* last occupied bin: tip of the arch */
+    int arch_end = b;
+    while (b > 40 && hist[b] >= thr) b--; /* through the arch */
+    int arch_front = b + 1;
+    while (b > 40 && hist[b] < thr) b--; /* through the canal */
+    if (b > 40 && arch_end > arch_front) {
+        f->wall = b + 1 - 40.0;
+        f->arch = arch_front - 40.0;
+    } else { /* no arch in the band: the first gap from the front */
+        b = 40;
+        while (b < BINS && hist[b] >= thr) b++;
+        f->wall = b - 40.0;
+        while (b < BINS && hist[b] < thr) b++;
+        f->arch = b < BINS ? b - 40.0 : f->wall + 15.0;
+    }
     if (f->arch - f->wall < 6.0) f->arch = f->wall + 6.0;
     /* canal half width: nearest bone across LR at mid-canal depth */
     double mid = 0.5 * (f->wall + f->arch), half = 20.0;
@@ -173,7 +188,8 @@ static void fill_slices(uint8_t *m, const int b[3], int a, int *stack)
 /* Fills holes of the body of level k: background enclosed by the body in an
  * axial, coronal or sagittal slice (marrow below the growth threshold, lytic
  * tumour). The canal is not enclosed by the body alone, so it stays out. */
-static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
+static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f, bool body_only,
+                        const int *axes, int naxes)
 {
     int nx = c->n[0], ny = c->n[1], nz = c->n[2], lo[3] = {nx, ny, nz}, hi[3] = {-1, -1, -1};
     size_t nxy = (size_t)nx * ny;
@@ -181,7 +197,7 @@ static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, c
         for (int y = 0; y < ny; y++)
             for (int x = 0; x < nx; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
-                if (lab[i] != k + 1 || parts[i] != SP_SEG_PART_BODY) continue;
+                if (lab[i] != k + 1 || (body_only && parts[i] != SP_SEG_PART_BODY)) continue;
                 int p[3] = {x, y, z};
                 for (int a = 0; a < 3; a++) {
                     if (p[a] < lo[a]) lo[a] = p[a];
@@ -201,10 +217,10 @@ static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, c
         for (int y = lo[1]; y <= hi[1]; y++)
             for (int x = lo[0]; x <= hi[0]; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
-                if (lab[i] == k + 1 && parts[i] == SP_SEG_PART_BODY)
+                if (lab[i] == k + 1 && (!body_only || parts[i] == SP_SEG_PART_BODY))
                     m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)] = 1;
             }
-    for (int a = 0; a < 3; a++) fill_slices(m, b, a, stack);
+    for (int a = 0; a < naxes; a++) fill_slices(m, b, axes[a], stack);
     for (int z = lo[2]; z <= hi[2]; z++)
         for (int y = lo[1]; y <= hi[1]; y++)
             for (int x = lo[0]; x <= hi[0]; x++) {
@@ -212,9 +228,20 @@ static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, c
                 uint8_t v = m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)];
                 if (!(v & 2) || lab[i] != 0) continue;
                 double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
-                if (part_of(f, d) == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = SP_SEG_PART_BODY;
+                int part = part_of(f, d);
+                if (!body_only || part == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = (uint8_t)part;
             }
     free(m), free(stack);
+}
+
+/* Holes of the body in all three planes; holes of the whole vertebra in the
+ * sagittal and coronal planes only (axially the canal is enclosed by the
+ * arch, but it is open above and below, so those planes never fill it). */
+static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
+{
+    static const int all[3] = {0, 1, 2}, sag_cor[2] = {0, 1};
+    fill_region(c, lab, parts, k, f, true, all, 3);
+    fill_region(c, lab, parts, k, f, false, sag_cor, 2);
 }
 
 static void to_lps_point(const seg_canon *c, const double mm[3], double out[3])
