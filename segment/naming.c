@@ -9,7 +9,9 @@
  * Both anchors with five levels between them: names agree, high confidence.
  * Any other count is transitional anatomy (six lumbar-type vertebrae: L6 or
  * a rib-free T12; four: a sacralised L5 or an extra thoracic): the names
- * follow the ribs, are flagged uncertain and carry the alternative. One
+ * follow the count that names every level (from the sacrum when there are
+ * more than five, from the ribs when fewer), are flagged uncertain, and each
+ * level carries the name the other count gives it. One
  * anchor only: names counted from it, confidence falling with distance,
  * uncertain beyond four levels. No anchor: the order is kept, names are a
  * size-based guess, all flagged uncertain. */
@@ -162,7 +164,7 @@ void seg_detect_anchors(const seg_work *w, const seg_line *L, seg_level *lv, int
 
 /* Label of the level above / below in the standard sequence. */
 static int up(int l) { return l == 20 ? 19 : l == 8 ? 7 : l == 26 ? 24 : l - 1; }
-static int down(int l) { return l == 19 ? 20 : l == 7 ? 8 : l == 24 ? 26 : l + 1; }
+static int down(int l) { return l == 19 ? 20 : l == 7 ? 8 : l >= 24 ? 26 : l + 1; } /* below the sacrum: sacrum */
 
 /* Names every level counting from level a with label la. */
 static void count_from(seg_level *lv, int nlv, int a, int la)
@@ -205,14 +207,34 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         if (between == 5) {
             for (int k = 0; k < nlv; k++) set(&r->vert[k], 0.95, false, "sacrum and last rib (T12) agree", "");
         } else {
-            /* Transitional: ribs name the thoracic levels; lumbar count is odd. */
-            const char *alt = between == 6 ? "L6 (six lumbar) or T12 without ribs (11 rib pairs)"
-                                           : between == 4 ? "sacralised L5 or 13 rib-bearing thoracic vertebrae"
-                                                          : "atypical count between last rib and sacrum";
-            if (between == 6) lv[S + 1].label = 25; /* the extra lumbar-type vertebra just above the sacrum */
-            for (int k = 0; k < nlv; k++) set(&r->vert[k], 0.5, true, "last rib (T12); sacrum count disagrees", alt);
+            /* Transitional: the ribs name the levels; each level also gets the
+             * name it would have counted up from the sacrum, and why they differ. */
+            const char *why = between == 6 ? "six lumbar-type vertebrae: L6, or a rib-free T12 (11 rib pairs)"
+                              : between == 4 ? "four lumbar-type vertebrae: sacralised L5, or 13 rib-bearing thoracic"
+                                             : "atypical count between the last rib and the sacrum";
+            /* Primary: the count that leaves no level without a name (from the
+             * sacrum when there are more lumbar-type levels than L1-L5, from the
+             * ribs when there are fewer); the other count is the alternative. */
+            int alt[SP_SEG_MAX_VERT];
+            seg_level tmp[SP_SEG_MAX_VERT];
+            memcpy(tmp, lv, (size_t)nlv * sizeof *lv);
+            count_from(tmp, nlv, S, 26);
+            if (between > 5) {
+                for (int k = 0; k < nlv; k++) alt[k] = lv[k].label, lv[k].label = tmp[k].label;
+            } else {
+                for (int k = 0; k < nlv; k++) alt[k] = tmp[k].label;
+            }
+            for (int k = 0; k < nlv; k++) {
+                char altname[64], nb[8];
+                if (alt[k] != lv[k].label)
+                    snprintf(altname, sizeof altname, "%s counted from the %s", sp_seg_level_name(alt[k], nb),
+                             between > 5 ? "last rib (T12)" : "sacrum");
+                else
+                    snprintf(altname, sizeof altname, "same either way");
+                set(&r->vert[k], 0.5, true, why, altname);
+            }
             snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
-                     "transitional anatomy: %d vertebrae between last rib and sacrum; ", between);
+                     "transitional anatomy: %d vertebrae between last rib and sacrum (5 expected); ", between);
         }
     } else if (S >= 0) {
         count_from(lv, nlv, S, 26);
