@@ -158,7 +158,7 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
         sp_normalize3(si);
         memcpy(r->vert[k].axis_si, si, sizeof si);
     }
-    st = seg_label_parts(&c, lab, nlv, parts, r->vert);
+    st = seg_label_parts(&c, lab, nlv, false, parts, r->vert);
     if (st != SP_OK) {
         st = sp_fail(err, st, "out of memory splitting parts");
         goto done;

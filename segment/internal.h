@@ -95,7 +95,8 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
 /* parts.c: per level local frame and parts map on the canonical grid. On
  * entry vert[k].body_centre and axis_si hold the centreline point and
  * tangent in canonical mm; on return every vert[] field it owns is in LPS.
- * Fills enclosed holes of each body into lab. */
-sp_status seg_label_parts(const seg_canon *c, uint8_t *lab, int nlv, uint8_t *parts, sp_seg_vertebra *vert);
+ * With fill, enclosed holes of each vertebra are added to lab (our own
+ * labels); imported labels are left exactly as given. */
+sp_status seg_label_parts(const seg_canon *c, uint8_t *lab, int nlv, bool fill, uint8_t *parts, sp_seg_vertebra *vert);
 
 #endif

@@ -260,7 +260,7 @@ static void to_lps_dir(const seg_canon *c, const double v[3], double out[3])
     normalize(out);
 }
 
-sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t *parts, sp_seg_vertebra *vert)
+sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fill, uint8_t *parts, sp_seg_vertebra *vert)
 {
     int nx = c->n[0], ny = c->n[1], nz = c->n[2];
     size_t nxy = (size_t)nx * ny;
@@ -284,7 +284,7 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, uint8_t 
                     double d[3] = {x * c->spacing[0] - fr[k].o[0], y * c->spacing[1] - fr[k].o[1], z * c->spacing[2] - fr[k].o[2]};
                     parts[i] = (uint8_t)part_of(&fr[k], d);
                 }
-        fill_body(c, lab_rw, parts, k, &fr[k]);
+        if (fill) fill_body(c, lab_rw, parts, k, &fr[k]);
     }
     /* Report in LPS: whole-vertebra centroid after filling, body centre, axes. */
     level_stats(c, lab_rw, nlv, fr, cnt);

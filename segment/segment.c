@@ -116,7 +116,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         goto done;
     }
     st = seg_label_instances(&c, &w, L, lv, nlv, lab);
-    if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, parts, r->vert);
+    if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, true, parts, r->vert);
     if (st != SP_OK) {
         st = fail_with(err, st, "labelling");
         goto done;
