@@ -8,6 +8,7 @@
 int sp_cmd_scan(int argc, char **argv);
 int sp_cmd_convert(int argc, char **argv);
 int sp_cmd_segment(int argc, char **argv);
+int sp_cmd_analyze(int argc, char **argv);
 int sp_cmd_phantom(int argc, char **argv); /* phantom/cmd_phantom.c */
 
 #endif

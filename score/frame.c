@@ -1,0 +1,252 @@
+/* frame.c - sampling helpers and the refined body frame of each vertebra.
+ *
+ * DESIGN: the segmentation gives each vertebra a frame (body centre, SI, AP,
+ * LR). Heights must be taken along the body's own axis, so the frame is
+ * refined from the body voxels: the top and bottom surfaces of the central
+ * 60 % of the body (in LR and AP) are fitted with planes (least squares, one
+ * refit without points off by > 2 mm), and the new SI axis is the mean of
+ * the two plane normals. A wedge (symmetric in the phantom, roughly so in
+ * patients) tilts the two endplates by opposite amounts, so the mean stays
+ * on the body's axis; the angle between them is reported. Three passes. The
+ * origin is the body centroid. Serial: one vertebra is a few thousand voxels. */
+#define SP_SCORE_INTERNAL
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GRID 48   /* 2 mm bins, +-48 mm */
+#define BIN_MM 2.0
+
+static int value_u8(const sp_volume *v, int x, int y, int z) { return ((const uint8_t *)v->data)[sp_vol_idx(v, x, y, z)]; }
+
+double sc_sample_mask(const sc_ctx *c, int k, bool body, const double p[3])
+{
+    int label = c->label[k];
+    double ijk[3];
+    sc_to_ijk(c, p, ijk);
+    int x0 = (int)floor(ijk[0]), y0 = (int)floor(ijk[1]), z0 = (int)floor(ijk[2]);
+    double fx = ijk[0] - x0, fy = ijk[1] - y0, fz = ijk[2] - z0, s = 0;
+    for (int dz = 0; dz < 2; dz++)
+        for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++) {
+                int x = x0 + dx, y = y0 + dy, z = z0 + dz;
+                if (x < 0 || y < 0 || z < 0 || x >= c->lab->nx || y >= c->lab->ny || z >= c->lab->nz) continue;
+                if (value_u8(c->lab, x, y, z) != label) continue;
+                if (body) {
+                    double q[3];
+                    sc_voxel_lps(c, x, y, z, q);
+                    if (!sc_is_body_at(c, k, q, value_u8(c->parts, x, y, z))) continue;
+                }
+                s += (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
+            }
+    return s;
+}
+
+double sc_sample_ct(const sc_ctx *c, const double p[3])
+{
+    double ijk[3];
+    sc_to_ijk(c, p, ijk);
+    int x0 = (int)floor(ijk[0]), y0 = (int)floor(ijk[1]), z0 = (int)floor(ijk[2]);
+    double fx = ijk[0] - x0, fy = ijk[1] - y0, fz = ijk[2] - z0, s = 0;
+    const int16_t *d = c->ct->data;
+    for (int dz = 0; dz < 2; dz++)
+        for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++) {
+                int x = x0 + dx, y = y0 + dy, z = z0 + dz;
+                double w = (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) * (dz ? fz : 1 - fz);
+                if (x < 0 || y < 0 || z < 0 || x >= c->ct->nx || y >= c->ct->ny || z >= c->ct->nz) s += w * -1024;
+                else s += w * d[sp_vol_idx(c->ct, x, y, z)];
+            }
+    return s;
+}
+
+int sc_extent(const sc_ctx *c, int k, bool body, const double p0[3], const double dir[3], double tmax, double *lo,
+              double *hi)
+{
+    const double dt = 0.1;
+    double p[3], prev, cur;
+    if (sc_sample_mask(c, k, body, p0) < 0.5) return 0;
+    for (int s = -1; s <= 1; s += 2) {
+        prev = 1.0;
+        double t = 0, end = s * tmax;
+        for (int i = 1; i * dt <= tmax; i++) {
+            t = s * i * dt;
+            sc_point(p0, dir, t, dir, 0, dir, 0, p);
+            cur = sc_sample_mask(c, k, body, p);
+            if (cur < 0.5) {
+                /* linear interpolation of the 0.5 crossing */
+                double f = (prev - 0.5) / (prev - cur);
+                end = s * ((i - 1) * dt + f * dt);
+                break;
+            }
+            prev = cur;
+            end = t;
+        }
+        if (s < 0) *lo = end;
+        else *hi = end;
+    }
+    return 1;
+}
+
+/* Least-squares plane w = a u + b v + c0 through n points (u, v, w); with
+ * one refit that drops points off by more than 2 mm. Returns 0 on failure. */
+static int fit_plane(const double *u, const double *v, const double *w, int n, double out[3])
+{
+    bool *use = malloc((size_t)n * sizeof *use);
+    if (!use || n < 6) {
+        free(use);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) use[i] = true;
+    int ok = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        double A[3][4] = {{0}};
+        for (int i = 0; i < n; i++) {
+            if (!use[i]) continue;
+            double r[3] = {u[i], v[i], 1.0};
+            for (int a = 0; a < 3; a++) {
+                for (int b = 0; b < 3; b++) A[a][b] += r[a] * r[b];
+                A[a][3] += r[a] * w[i];
+            }
+        }
+        /* Gauss-Jordan with partial pivoting on the 3x4 system */
+        ok = 1;
+        for (int col = 0; col < 3 && ok; col++) {
+            int piv = col;
+            for (int r = col + 1; r < 3; r++)
+                if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
+            if (fabs(A[piv][col]) < 1e-9) {
+                ok = 0;
+                break;
+            }
+            for (int k = 0; k < 4; k++) {
+                double t = A[col][k];
+                A[col][k] = A[piv][k], A[piv][k] = t;
+            }
+            for (int r = 0; r < 3; r++) {
+                if (r == col) continue;
+                double f = A[r][col] / A[col][col];
+                for (int k = 0; k < 4; k++) A[r][k] -= f * A[col][k];
+            }
+        }
+        if (!ok) break;
+        for (int a = 0; a < 3; a++) out[a] = A[a][3] / A[a][a];
+        for (int i = 0; i < n; i++) use[i] = fabs(out[0] * u[i] + out[1] * v[i] + out[2] - w[i]) <= 2.0;
+    }
+    free(use);
+    return ok;
+}
+
+void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score_vertebra *v)
+{
+    const int *b = c->box[k];
+    const uint8_t *lab = c->lab->data, *parts = c->parts->data;
+    double cen[3] = {0, 0, 0};
+    int64_t n = 0;
+    memcpy(v->si, sv->axis_si, sizeof v->si);
+    memcpy(v->ap, sv->axis_ap, sizeof v->ap);
+    memcpy(v->centre, sv->body_centre, sizeof v->centre);
+    v->frame_ok = false;
+    if (b[1] < b[0]) return;
+    /* body centroid */
+    for (int z = b[4]; z <= b[5]; z++)
+        for (int y = b[2]; y <= b[3]; y++)
+            for (int x = b[0]; x <= b[1]; x++) {
+                size_t i = sp_vol_idx(c->lab, x, y, z);
+                if (lab[i] != sv->label) continue;
+                double p[3];
+                sc_voxel_lps(c, x, y, z, p);
+                if (!sc_is_body_at(c, k, p, parts[i])) continue;
+                for (int a = 0; a < 3; a++) cen[a] += p[a];
+                n++;
+            }
+    v->body_voxels = n;
+    if (n < 50) return;
+    for (int a = 0; a < 3; a++) v->centre[a] = cen[a] / (double)n;
+    double *top = malloc(sizeof(double) * GRID * GRID), *bot = malloc(sizeof(double) * GRID * GRID);
+    double *fu = malloc(sizeof(double) * GRID * GRID * 2), *fv = fu ? fu + GRID * GRID : NULL;
+    double *fw = malloc(sizeof(double) * GRID * GRID);
+    if (!top || !bot || !fu || !fw) goto done;
+    for (int pass = 0; pass < 3; pass++) {
+        double lr[3];
+        double d = sp_dot3(v->ap, v->si);
+        for (int a = 0; a < 3; a++) v->ap[a] -= d * v->si[a];
+        sp_normalize3(v->ap);
+        sp_cross3(v->ap, v->si, lr);
+        sp_normalize3(lr);
+        memcpy(v->lr, lr, sizeof lr);
+        double umin = 1e9, umax = -1e9, vmin = 1e9, vmax = -1e9;
+        for (int z = b[4]; z <= b[5]; z++)
+            for (int y = b[2]; y <= b[3]; y++)
+                for (int x = b[0]; x <= b[1]; x++) {
+                    size_t i = sp_vol_idx(c->lab, x, y, z);
+                    if (lab[i] != sv->label) continue;
+                    double p[3], q[3];
+                    sc_voxel_lps(c, x, y, z, p);
+                    if (!sc_is_body_at(c, k, p, parts[i])) continue;
+                    for (int a = 0; a < 3; a++) q[a] = p[a] - v->centre[a];
+                    double u = sp_dot3(q, v->lr), vv = sp_dot3(q, v->ap);
+                    umin = fmin(umin, u), umax = fmax(umax, u), vmin = fmin(vmin, vv), vmax = fmax(vmax, vv);
+                }
+        /* sub-voxel top and bottom of the body along SI on a 2 mm grid of
+         * columns over the central 60 % (LR) x 60 % (AP) */
+        double cu = 0.5 * (umin + umax), cv = 0.5 * (vmin + vmax), hu = 0.3 * (umax - umin), hv = 0.3 * (vmax - vmin);
+        double plane[2][3], nrm[2][3];
+        int m = 0, okp = 1;
+        for (double vv = cv - hv; vv <= cv + hv + 1e-9 && m < GRID * GRID; vv += BIN_MM)
+            for (double u = cu - hu; u <= cu + hu + 1e-9 && m < GRID * GRID; u += BIN_MM) {
+                double p[3], lo, hi;
+                sc_point(v->centre, v->lr, u, v->ap, vv, v->si, 0, p);
+                if (!sc_extent(c, k, true, p, v->si, 40.0, &lo, &hi)) continue;
+                fu[m] = u, fv[m] = vv, top[m] = hi, bot[m] = lo, m++;
+            }
+        for (int sd = 0; sd < 2; sd++) {
+            memcpy(fw, sd ? bot : top, (size_t)m * sizeof *fw);
+            if (!fit_plane(fu, fv, fw, m, plane[sd])) okp = 0;
+            else {
+                nrm[sd][0] = -plane[sd][0], nrm[sd][1] = -plane[sd][1], nrm[sd][2] = 1.0;
+                sp_normalize3(nrm[sd]);
+            }
+        }
+        if (!okp) break;
+        double sl[3] = {nrm[0][0] + nrm[1][0], nrm[0][1] + nrm[1][1], nrm[0][2] + nrm[1][2]};
+        if (sv->label == 26) memcpy(sl, nrm[0], sizeof sl); /* sacrum: S1's superior endplate only */
+        sp_normalize3(sl);
+        double c2 = sp_dot3(nrm[0], nrm[1]);
+        v->h.endplate_angle_deg = acos(c2 > 1 ? 1 : c2) * 180.0 / M_PI;
+        double si[3];
+        for (int a = 0; a < 3; a++) si[a] = sl[0] * v->lr[a] + sl[1] * v->ap[a] + sl[2] * v->si[a];
+        sp_normalize3(si);
+        memcpy(v->si, si, sizeof si);
+        v->frame_ok = true;
+    }
+    {
+        double d = sp_dot3(v->ap, v->si), lr[3];
+        for (int a = 0; a < 3; a++) v->ap[a] -= d * v->si[a];
+        sp_normalize3(v->ap);
+        sp_cross3(v->ap, v->si, lr);
+        sp_normalize3(lr);
+        memcpy(v->lr, lr, sizeof lr);
+    }
+done:
+    free(top), free(bot), free(fu), free(fw);
+}
+
+void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
+{
+    double lo, hi, lo2, hi2;
+    c->label[k] = sv->label;
+    c->bok[k] = false;
+    memcpy(c->bo[k], sv->body_centre, sizeof c->bo[k]);
+    memcpy(c->bap[k], sv->axis_ap, sizeof c->bap[k]);
+    memcpy(c->blr[k], sv->axis_lr, sizeof c->blr[k]);
+    if (sv->label == 26) return; /* sacrum: keep the parts map */
+    /* the whole label along AP and LR through the body centre */
+    if (!sc_extent(c, k, false, sv->body_centre, sv->axis_ap, 60.0, &lo, &hi)) return;
+    if (!sc_extent(c, k, false, sv->body_centre, sv->axis_lr, 60.0, &lo2, &hi2)) return;
+    if (hi < 5.0 || -lo < 5.0) return;
+    c->bwall[k] = hi;
+    c->bhalf[k] = fmax(-lo2, hi2) + 1.0;
+    c->bok[k] = true;
+}

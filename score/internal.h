@@ -1,0 +1,87 @@
+/* internal.h - helpers shared by the files of score/ (private). */
+#ifndef SP_SCORE_INTERNAL
+#error "score/internal.h is private to score/"
+#endif
+#ifndef SP_SCORE_INTERNAL_H
+#define SP_SCORE_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "core/sp_geom.h"
+#include "sp_score.h"
+
+/* Everything the measuring kernels read: borrowed volumes plus the LPS ->
+ * voxel index transform. */
+typedef struct sc_ctx {
+    const sp_volume *ct, *lab, *parts;
+    double inv[16];       /* LPS -> continuous ijk */
+    double vox_ml;
+    int box[SP_SEG_MAX_VERT][6]; /* bounding box per vertebra index: x0 x1 y0 y1 z0 z1 */
+    /* body region per vertebra: label voxels in front of the posterior wall
+     * found along the segmentation's AP axis, within the body's half width */
+    int label[SP_SEG_MAX_VERT];
+    double bo[SP_SEG_MAX_VERT][3], bap[SP_SEG_MAX_VERT][3], blr[SP_SEG_MAX_VERT][3];
+    double bwall[SP_SEG_MAX_VERT], bhalf[SP_SEG_MAX_VERT];
+    bool bok[SP_SEG_MAX_VERT];
+} sc_ctx;
+
+/* True when voxel (x,y,z) (label already checked == c->label[k]) is body. */
+static inline bool sc_is_body_at(const sc_ctx *c, int k, const double p[3], int part)
+{
+    if (!c->bok[k]) return part == SP_SEG_PART_BODY;
+    double q[3] = {p[0] - c->bo[k][0], p[1] - c->bo[k][1], p[2] - c->bo[k][2]};
+    return sp_dot3(q, c->bap[k]) < c->bwall[k] && fabs(sp_dot3(q, c->blr[k])) <= c->bhalf[k];
+}
+/* Sets up the body region of vertebra k (frame.c). */
+void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k);
+
+static inline void sc_to_ijk(const sc_ctx *c, const double p[3], double ijk[3])
+{
+    for (int r = 0; r < 3; r++)
+        ijk[r] = c->inv[r * 4] * p[0] + c->inv[r * 4 + 1] * p[1] + c->inv[r * 4 + 2] * p[2] + c->inv[r * 4 + 3];
+}
+
+static inline void sc_voxel_lps(const sc_ctx *c, int x, int y, int z, double p[3])
+{
+    const double *m = c->ct->ijk_to_lps;
+    for (int r = 0; r < 3; r++) p[r] = m[r * 4] * x + m[r * 4 + 1] * y + m[r * 4 + 2] * z + m[r * 4 + 3];
+}
+
+/* o + a*u + b*v + w*s */
+static inline void sc_point(const double o[3], const double u[3], double a, const double v[3], double b,
+                            const double s[3], double w, double out[3])
+{
+    for (int k = 0; k < 3; k++) out[k] = o[k] + a * u[k] + b * v[k] + w * s[k];
+}
+
+/* Trilinear sample at p of the indicator of vertebra k's voxels (body only
+ * when body is true). */
+double sc_sample_mask(const sc_ctx *c, int k, bool body, const double p[3]);
+/* Trilinear HU at p (-1024 outside the grid). */
+double sc_sample_ct(const sc_ctx *c, const double p[3]);
+
+/* Along p0 + t*dir, t in [t0, t1] step dt: the interval around t = 0 where
+ * the body indicator is >= 0.5, with linear sub-step interpolation of the
+ * crossings. Returns 0 when t = 0 is not inside. */
+int sc_extent(const sc_ctx *c, int k, bool body, const double p0[3], const double dir[3], double tmax, double *lo,
+              double *hi);
+
+/* Refines vertebra k's body frame from its body voxels (frame.c). */
+void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score_vertebra *v);
+
+/* Heights, depth, measuring lines (measure_heights.c). */
+void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
+
+/* Per-level deep trabecular HU (measure_lesion.c). */
+void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v);
+/* Lesion of vertebra k given the reference thresholds in r (measure_lesion.c). */
+void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v);
+
+/* Paravertebral and epidural extension of every lesion level (measure_extension.c). */
+void sc_extension_all(const sc_ctx *c, sp_score_result *r);
+
+/* Disc angles and translations, Cobb (measure_alignment.c). */
+void sc_measure_alignment(sp_score_result *r);
+
+#endif

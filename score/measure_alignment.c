@@ -1,0 +1,124 @@
+/* measure_alignment.c - angles and translation at each disc, the expected
+ * sagittal profile, and the coronal (Cobb) curve.
+ *
+ * DESIGN: at the disc between consecutive levels U (upper) and L (lower):
+ * sagittal angle = angle of U's SI axis in L's sagittal plane, + = kyphosis
+ * (U leans anteriorly); coronal = the same in L's coronal plane, + = U
+ * tilted to the patient's left (the phantom's conventions). Translation is
+ * the offset of U's body centre (mid-depth, on its SI axis) from L's, in the
+ * bisector frame of the two bodies, so pure angulation about the disc gives
+ * none; + = anterior / left. The expected sagittal angle at a disc is a
+ * least-squares line through the angles of the other discs within four
+ * positions that touch no collapsed or lesion level (the patient's own
+ * profile), else their median, else none. Cobb: the largest difference of
+ * coronal tilt between two levels; the levels between them (inclusive) lie
+ * in the curve. Pure arithmetic on the frames; serial. */
+#define SP_SCORE_INTERNAL
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void body_mid(const sp_score_vertebra *v, double out[3])
+{
+    double t = v->h.ok ? 0.5 * (v->h.front_t + v->h.wall_t) : 0.0;
+    sc_point(v->centre, v->ap, t, v->ap, 0, v->ap, 0, out);
+}
+
+static bool abnormal(const sp_score_vertebra *v)
+{
+    return (v->les.character != SP_CHAR_NONE && v->les.character != SP_CHAR_NOT_ASSESSED) ||
+           (!isnan(v->h.collapse_pct) && v->h.collapse_pct >= SP_SINS_COLLAPSE_FLOOR_PCT) || !v->h.ok;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void sc_measure_alignment(sp_score_result *r)
+{
+    int n = r->nvert;
+    sp_score_disc *disc = calloc((size_t)(n > 0 ? n : 1), sizeof *disc); /* disc[i] below level i */
+    if (!disc) return;
+    for (int i = 0; i + 1 < n; i++) {
+        const sp_score_vertebra *U = &r->v[i], *L = &r->v[i + 1];
+        sp_score_disc *d = &disc[i];
+        if (!U->frame_ok || !L->frame_ok || L->label == 26) continue; /* sacrum frame: not reliable */
+        d->ok = true;
+        d->sagittal_deg = atan2(-sp_dot3(U->si, L->ap), sp_dot3(U->si, L->si)) * 180.0 / M_PI;
+        d->coronal_deg = atan2(sp_dot3(U->si, L->lr), sp_dot3(U->si, L->si)) * 180.0 / M_PI;
+        double si[3], ap[3], lr[3], pu[3], pl[3], q[3];
+        for (int a = 0; a < 3; a++) si[a] = U->si[a] + L->si[a], ap[a] = U->ap[a] + L->ap[a];
+        sp_normalize3(si);
+        double t = sp_dot3(ap, si);
+        for (int a = 0; a < 3; a++) ap[a] -= t * si[a];
+        sp_normalize3(ap);
+        sp_cross3(ap, si, lr);
+        body_mid(U, pu);
+        body_mid(L, pl);
+        for (int a = 0; a < 3; a++) q[a] = pu[a] - pl[a];
+        d->translation_ap_mm = -sp_dot3(q, ap);
+        d->translation_lat_mm = sp_dot3(q, lr);
+        d->depth_mm = L->h.ok ? L->h.depth : NAN;
+        d->expected_sagittal_deg = NAN;
+    }
+    /* expected sagittal angle from the patient's own clean discs */
+    for (int i = 0; i + 1 < n; i++) {
+        double xs[9], ys[9];
+        int m = 0;
+        if (!disc[i].ok) continue;
+        for (int j = i - 4; j <= i + 4; j++) {
+            if (j == i || j < 0 || j + 1 >= n || !disc[j].ok) continue;
+            if (abnormal(&r->v[j]) || abnormal(&r->v[j + 1])) continue;
+            /* discs touching the levels of disc i are not references either */
+            if (j == i - 1 || j == i + 1) {
+                const sp_score_vertebra *a = &r->v[i], *b = &r->v[i + 1];
+                if (abnormal(a) || abnormal(b)) continue;
+            }
+            xs[m] = j - i, ys[m] = disc[j].sagittal_deg, m++;
+        }
+        if (m >= 3) {
+            double mx = 0, my = 0, sxx = 0, sxy = 0;
+            for (int j = 0; j < m; j++) mx += xs[j], my += ys[j];
+            mx /= m, my /= m;
+            for (int j = 0; j < m; j++) sxx += (xs[j] - mx) * (xs[j] - mx), sxy += (xs[j] - mx) * (ys[j] - my);
+            disc[i].expected_sagittal_deg = sxx > 0 ? my - (sxy / sxx) * mx : my;
+        } else if (m > 0) {
+            qsort(ys, (size_t)m, sizeof ys[0], cmp_double);
+            disc[i].expected_sagittal_deg = m % 2 ? ys[m / 2] : 0.5 * (ys[m / 2 - 1] + ys[m / 2]);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        sp_score_vertebra *v = &r->v[i];
+        memset(&v->above, 0, sizeof v->above);
+        memset(&v->below, 0, sizeof v->below);
+        if (i > 0) v->above = disc[i - 1];
+        if (i + 1 < n) v->below = disc[i];
+        v->translation_mm = v->sagittal_dev_deg = v->coronal_deg = NAN;
+        for (int s = 0; s < 2; s++) {
+            const sp_score_disc *d = s ? &v->below : &v->above;
+            if (!d->ok) continue;
+            double tr = fmax(fabs(d->translation_ap_mm), fabs(d->translation_lat_mm));
+            if (isnan(v->translation_mm) || tr > v->translation_mm) v->translation_mm = tr;
+            if (!isnan(d->expected_sagittal_deg)) {
+                double dev = fabs(d->sagittal_deg - d->expected_sagittal_deg);
+                if (isnan(v->sagittal_dev_deg) || dev > v->sagittal_dev_deg) v->sagittal_dev_deg = dev;
+            }
+            if (isnan(v->coronal_deg) || fabs(d->coronal_deg) > v->coronal_deg) v->coronal_deg = fabs(d->coronal_deg);
+        }
+    }
+    /* Cobb: largest difference of coronal tilt (angle of SI toward the left in the LPS coronal plane) */
+    r->cobb_deg = 0, r->cobb_upper = r->cobb_lower = -1;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            if (!r->v[i].frame_ok || !r->v[j].frame_ok) continue;
+            double ti = atan2(r->v[i].si[0], r->v[i].si[2]) * 180.0 / M_PI;
+            double tj = atan2(r->v[j].si[0], r->v[j].si[2]) * 180.0 / M_PI;
+            if (fabs(ti - tj) > r->cobb_deg) r->cobb_deg = fabs(ti - tj), r->cobb_upper = i, r->cobb_lower = j;
+        }
+    for (int i = 0; i < n; i++)
+        r->v[i].cobb_deg = r->cobb_deg >= SP_SINS_COBB_DEG && i >= r->cobb_upper && i <= r->cobb_lower ? r->cobb_deg : 0;
+    free(disc);
+}

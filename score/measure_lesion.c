@@ -1,0 +1,300 @@
+/* measure_lesion.c - abnormal bone inside each vertebra, judged against the
+ * patient's own normal vertebrae.
+ *
+ * DESIGN: sc_trabecular() takes the median and MAD of the HU of each body's
+ * deep voxels (>= 3 mm inside the body); score.c turns the levels' medians
+ * into a reference (median over levels, sigma = 1.4826 x median MAD) and two
+ * thresholds: lytic below ref - max(3.5 sigma, 60 HU), blastic above
+ * ref + max(5 sigma, 250 HU). Here a vertebra's voxels are classified:
+ *  - seeds: voxels >= ~2 mm inside the vertebra (lytic) or >= ~3 mm inside
+ *    (blastic; keeps the cortex and endplates out) beyond the threshold;
+ *  - 26-connected seed components smaller than SP_LESION_MIN_ML are noise;
+ *  - lytic seeds grow (3 passes) into any voxel of the vertebra below the
+ *    threshold, so a lesion that destroys the cortex reaches the surface
+ *    while isolated partial-volume voxels at the surface never count;
+ *    blastic seeds grow (2 passes) into candidates not on the surface.
+ * Then: character, share of the body, share of each pedicle and facet
+ * region, cortical breach (lytic voxels on the vertebra's surface), and the
+ * intraosseous WBB zones/layers. Serial per vertebra (small boxes). */
+#define SP_SCORE_INTERNAL
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HBINS 4096 /* HU -1024 .. 3071 */
+
+static int hist_median(const int64_t *h, int64_t n)
+{
+    int64_t acc = 0;
+    for (int i = 0; i < HBINS; i++) {
+        acc += h[i];
+        if (2 * acc >= n) return i - 1024;
+    }
+    return 0;
+}
+
+static int hbin(int hu) { return hu < -1024 ? 0 : hu > 3071 ? HBINS - 1 : hu + 1024; }
+
+/* True when the voxels r[a] steps away along each grid axis are all `label`. */
+static bool inside(const sc_ctx *c, int label, int x, int y, int z, const int r[3])
+{
+    const uint8_t *lab = c->lab->data;
+    int p[3] = {x, y, z}, n[3] = {c->lab->nx, c->lab->ny, c->lab->nz};
+    for (int a = 0; a < 3; a++)
+        for (int s = -1; s <= 1; s += 2) {
+            int q[3] = {p[0], p[1], p[2]};
+            q[a] += s * r[a];
+            if (q[a] < 0 || q[a] >= n[a]) return false;
+            if (lab[sp_vol_idx(c->lab, q[0], q[1], q[2])] != label) return false;
+        }
+    return true;
+}
+
+static void radius(const sc_ctx *c, double mm, int r[3])
+{
+    for (int a = 0; a < 3; a++) {
+        r[a] = (int)ceil(mm / c->ct->spacing[a] - 0.25);
+        if (r[a] < 1) r[a] = 1;
+    }
+}
+
+void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v)
+{
+    const int *b = c->box[k];
+    const uint8_t *lab = c->lab->data, *parts = c->parts->data;
+    const int16_t *ct = c->ct->data;
+    int64_t *h = calloc(HBINS, sizeof *h), n = 0;
+    int r[3];
+    v->trabecular_hu = v->trabecular_mad = NAN;
+    if (!h || b[1] < b[0]) {
+        free(h);
+        return;
+    }
+    radius(c, 3.0, r);
+    for (int z = b[4]; z <= b[5]; z++)
+        for (int y = b[2]; y <= b[3]; y++)
+            for (int x = b[0]; x <= b[1]; x++) {
+                size_t i = sp_vol_idx(c->lab, x, y, z);
+                if (lab[i] != v->label || !inside(c, v->label, x, y, z, r)) continue;
+                double p[3];
+                sc_voxel_lps(c, x, y, z, p);
+                if (!sc_is_body_at(c, k, p, parts[i])) continue;
+                h[hbin(ct[i])]++, n++;
+            }
+    if (n >= 20) {
+        int med = hist_median(h, n);
+        int64_t *d = calloc(HBINS, sizeof *d);
+        if (d) {
+            for (int i = 0; i < HBINS; i++) d[abs(i - 1024 - med) < HBINS ? abs(i - 1024 - med) : HBINS - 1] += h[i];
+            int64_t acc = 0;
+            int mad = 0;
+            for (int i = 0; i < HBINS; i++) {
+                acc += d[i];
+                if (2 * acc >= n) {
+                    mad = i;
+                    break;
+                }
+            }
+            v->trabecular_mad = mad;
+            free(d);
+        }
+        v->trabecular_hu = med;
+    }
+    free(h);
+}
+
+/* Removes 26-connected components of (m & bit) smaller than minvox. */
+static void drop_small(uint8_t *m, const int d[3], uint8_t bit, int64_t minvox, int *stack, int *comp)
+{
+    size_t n = (size_t)d[0] * d[1] * d[2];
+    for (size_t s = 0; s < n; s++) {
+        if (!(m[s] & bit) || (m[s] & 0x80)) continue;
+        int top = 0, nc = 0;
+        stack[top++] = (int)s;
+        m[s] |= 0x80;
+        while (top > 0) {
+            int q = stack[--top];
+            comp[nc++] = q;
+            int x = q % d[0], y = (q / d[0]) % d[1], z = q / (d[0] * d[1]);
+            for (int dz = -1; dz <= 1; dz++)
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int X = x + dx, Y = y + dy, Z = z + dz;
+                        if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
+                        int t = (Z * d[1] + Y) * d[0] + X;
+                        if ((m[t] & bit) && !(m[t] & 0x80)) m[t] |= 0x80, stack[top++] = t;
+                    }
+        }
+        if (nc < minvox)
+            for (int i = 0; i < nc; i++) m[comp[i]] &= (uint8_t)~bit;
+    }
+    for (size_t s = 0; s < n; s++) m[s] &= 0x7f;
+}
+
+/* Grows `bit` into voxels holding `cand` that touch it (26-neighbours). */
+static void grow(uint8_t *m, const int d[3], uint8_t bit, uint8_t cand, int passes)
+{
+    for (int p = 0; p < passes; p++) {
+        for (int z = 0; z < d[2]; z++)
+            for (int y = 0; y < d[1]; y++)
+                for (int x = 0; x < d[0]; x++) {
+                    int s = (z * d[1] + y) * d[0] + x;
+                    if ((m[s] & bit) || !(m[s] & cand)) continue;
+                    for (int dz = -1; dz <= 1 && !(m[s] & 0x40); dz++)
+                        for (int dy = -1; dy <= 1; dy++)
+                            for (int dx = -1; dx <= 1; dx++) {
+                                int X = x + dx, Y = y + dy, Z = z + dz;
+                                if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
+                                if (m[(Z * d[1] + Y) * d[0] + X] & bit) m[s] |= 0x40;
+                            }
+                }
+        for (int s = 0; s < d[0] * d[1] * d[2]; s++)
+            if (m[s] & 0x40) m[s] = (uint8_t)((m[s] & ~0x40) | bit);
+    }
+}
+
+enum { M_LYTIC = 1, M_BLASTIC = 2, M_LCAND = 4, M_BCAND = 8, M_SURFACE = 16, M_IN = 32 };
+
+void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v)
+{
+    const int *b = c->box[k];
+    const uint8_t *lab = c->lab->data, *parts = c->parts->data;
+    const int16_t *ct = c->ct->data;
+    sp_score_lesion *L = &v->les;
+    int d[3] = {b[1] - b[0] + 1, b[3] - b[2] + 1, b[5] - b[4] + 1};
+    int r2[3], r3[3], r1[3] = {1, 1, 1};
+    memset(L, 0, sizeof *L);
+    L->character = SP_CHAR_NONE;
+    if (b[1] < b[0] || isnan(r->ref_hu)) {
+        L->character = SP_CHAR_NOT_ASSESSED;
+        snprintf(L->reason, sizeof L->reason, isnan(r->ref_hu) ? "no normal reference bone" : "no voxels");
+        return;
+    }
+    size_t n = (size_t)d[0] * d[1] * d[2];
+    uint8_t *m = calloc(n, 1);
+    int *stack = malloc(n * sizeof *stack), *comp = malloc(n * sizeof *comp);
+    int64_t *hl = calloc(HBINS, sizeof *hl), *hb = calloc(HBINS, sizeof *hb);
+    if (!m || !stack || !comp || !hl || !hb) {
+        L->character = SP_CHAR_NOT_ASSESSED;
+        snprintf(L->reason, sizeof L->reason, "out of memory");
+        goto done;
+    }
+    L->assessed = true;
+    radius(c, 2.0, r2);
+    radius(c, 3.0, r3);
+    /* candidates and seeds */
+    for (int z = 0; z < d[2]; z++)
+        for (int y = 0; y < d[1]; y++)
+            for (int x = 0; x < d[0]; x++) {
+                int X = x + b[0], Y = y + b[2], Z = z + b[4];
+                size_t i = sp_vol_idx(c->lab, X, Y, Z);
+                if (lab[i] != v->label) continue;
+                uint8_t f = M_IN;
+                bool surf = !inside(c, v->label, X, Y, Z, r1);
+                if (surf) f |= M_SURFACE;
+                if (ct[i] < r->lytic_thr) {
+                    f |= M_LCAND;
+                    if (inside(c, v->label, X, Y, Z, r2)) f |= M_LYTIC;
+                }
+                if (ct[i] > r->blastic_thr && !surf) {
+                    f |= M_BCAND;
+                    if (inside(c, v->label, X, Y, Z, r3)) f |= M_BLASTIC;
+                }
+                m[((size_t)z * d[1] + y) * d[0] + x] = f;
+            }
+    int64_t minvox = (int64_t)ceil(SP_LESION_MIN_ML / c->vox_ml);
+    drop_small(m, d, M_LYTIC, minvox, stack, comp);
+    drop_small(m, d, M_BLASTIC, minvox, stack, comp);
+    grow(m, d, M_LYTIC, M_LCAND, 3);
+    grow(m, d, M_BLASTIC, M_BCAND, 2);
+    /* pedicle geometry for the facet regions: mean |LR| and largest AP */
+    double ped_u[2] = {0, 0}, ped_v[2] = {-1e9, -1e9};
+    int64_t ped_n[2] = {0, 0};
+    for (int z = 0; z < d[2]; z++)
+        for (int y = 0; y < d[1]; y++)
+            for (int x = 0; x < d[0]; x++) {
+                size_t i = sp_vol_idx(c->lab, x + b[0], y + b[2], z + b[4]);
+                int pt = parts[i];
+                if (lab[i] != v->label || (pt != SP_SEG_PART_PEDICLE_L && pt != SP_SEG_PART_PEDICLE_R)) continue;
+                int s = pt == SP_SEG_PART_PEDICLE_L ? 0 : 1;
+                double p[3], q[3];
+                sc_voxel_lps(c, x + b[0], y + b[2], z + b[4], p);
+                for (int a = 0; a < 3; a++) q[a] = p[a] - v->centre[a];
+                ped_u[s] += fabs(sp_dot3(q, v->lr)), ped_n[s]++;
+                ped_v[s] = fmax(ped_v[s], sp_dot3(q, v->ap));
+            }
+    for (int s = 0; s < 2; s++) ped_u[s] = ped_n[s] ? ped_u[s] / ped_n[s] : NAN;
+    /* tallies */
+    int64_t body = 0, body_les = 0, nl = 0, nb = 0, ped[2] = {0, 0}, ped_les[2] = {0, 0};
+    int64_t fac[2] = {0, 0}, fac_les[2] = {0, 0}, lam[2] = {0, 0}, lam_les[2] = {0, 0}, surf_les = 0;
+    double sum[3] = {0, 0, 0};
+    for (int z = 0; z < d[2]; z++)
+        for (int y = 0; y < d[1]; y++)
+            for (int x = 0; x < d[0]; x++) {
+                uint8_t f = m[((size_t)z * d[1] + y) * d[0] + x];
+                if (!(f & M_IN)) continue;
+                size_t i = sp_vol_idx(c->lab, x + b[0], y + b[2], z + b[4]);
+                int pt = parts[i], les = (f & (M_LYTIC | M_BLASTIC)) != 0;
+                double p[3], q[3];
+                sc_voxel_lps(c, x + b[0], y + b[2], z + b[4], p);
+                for (int a = 0; a < 3; a++) q[a] = p[a] - v->centre[a];
+                if (sc_is_body_at(c, k, p, pt)) body++, body_les += les;
+                else if (pt == SP_SEG_PART_PEDICLE_L || pt == SP_SEG_PART_PEDICLE_R) {
+                    int s = pt == SP_SEG_PART_PEDICLE_L ? 0 : 1;
+                    ped[s]++, ped_les[s] += les;
+                } else if (pt == SP_SEG_PART_POSTERIOR_L || pt == SP_SEG_PART_POSTERIOR_R) {
+                    int s = pt == SP_SEG_PART_POSTERIOR_L ? 0 : 1;
+                    double u = fabs(sp_dot3(q, v->lr)), a = sp_dot3(q, v->ap);
+                    if (!isnan(ped_u[s]) && u >= ped_u[s] - 4.0 && u <= ped_u[s] + 8.0 && a >= ped_v[s] - 4.0 &&
+                        a <= ped_v[s] + 10.0)
+                        fac[s]++, fac_les[s] += les;
+                    else
+                        lam[s]++, lam_les[s] += les;
+                }
+                if (!les) continue;
+                if (f & M_LYTIC) nl++, hl[hbin(ct[i])]++;
+                else nb++, hb[hbin(ct[i])]++;
+                if ((f & M_SURFACE) && (f & M_LYTIC) && (sc_is_body_at(c, k, p, pt) || pt == SP_SEG_PART_PEDICLE_L ||
+                                                         pt == SP_SEG_PART_PEDICLE_R))
+                    surf_les++;
+                for (int a = 0; a < 3; a++) sum[a] += p[a];
+                /* WBB: zone around the canal centre; layer B within 3 mm of the surface, else C */
+                if (v->canal_ok) {
+                    double qc[3];
+                    for (int a = 0; a < 3; a++) qc[a] = p[a] - v->canal_centre[a];
+                    int zone = sp_wbb_zone(sp_dot3(qc, v->lr), sp_dot3(qc, v->ap));
+                    L->zone_ml[zone - 1] += c->vox_ml;
+                }
+                L->layer_ml[inside(c, v->label, x + b[0], y + b[2], z + b[4], r3) ? 2 : 1] += c->vox_ml;
+            }
+    L->lytic_ml = nl * c->vox_ml;
+    L->blastic_ml = nb * c->vox_ml;
+    L->lytic_hu = nl ? hist_median(hl, nl) : NAN;
+    L->blastic_hu = nb ? hist_median(hb, nb) : NAN;
+    if (nl + nb) for (int a = 0; a < 3; a++) L->lesion_centre[a] = sum[a] / (double)(nl + nb);
+    double tot = L->lytic_ml + L->blastic_ml;
+    bool has_l = L->lytic_ml >= SP_LESION_MIN_ML, has_b = L->blastic_ml >= SP_LESION_MIN_ML;
+    if (has_l && has_b) L->character = SP_CHAR_MIXED;
+    else if (has_l) L->character = SP_CHAR_LYTIC;
+    else if (has_b) L->character = SP_CHAR_BLASTIC;
+    if (tot < SP_LESION_MIN_ML) L->character = SP_CHAR_NONE;
+    L->body_involvement_pct = body ? 100.0 * body_les / body : NAN;
+    for (int s = 0; s < 2; s++) {
+        L->pedicle_pct[s] = ped[s] ? 100.0 * ped_les[s] / ped[s] : NAN;
+        L->facet_pct[s] = fac[s] ? 100.0 * fac_les[s] / fac[s] : NAN;
+        L->lamina_pct[s] = lam[s] ? 100.0 * lam_les[s] / lam[s] : NAN;
+        L->side[s] = L->character != SP_CHAR_NONE &&
+                     ((!isnan(L->pedicle_pct[s]) && L->pedicle_pct[s] >= SP_POSTEROLATERAL_PCT) ||
+                      (!isnan(L->facet_pct[s]) && L->facet_pct[s] >= SP_POSTEROLATERAL_PCT));
+    }
+    L->breach_area_mm2 = surf_les * c->ct->spacing[0] * c->ct->spacing[1];
+    L->cortical_breach = L->character != SP_CHAR_NONE && surf_les * c->vox_ml >= SP_WBB_MIN_ML;
+    if (L->character == SP_CHAR_NONE) {
+        memset(L->zone_ml, 0, sizeof L->zone_ml);
+        memset(L->layer_ml, 0, sizeof L->layer_ml);
+    }
+done:
+    free(m), free(stack), free(comp), free(hl), free(hb);
+}

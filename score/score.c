@@ -1,0 +1,310 @@
+/* score.c - sp_score_run(): measure every vertebra, then score it.
+ *
+ * DESIGN: stages in order, each over all vertebrae: bounding boxes (one pass
+ * over the label map), refined frames and heights, the patient's normal
+ * bone reference, lesions, collapse against the expected height, extension
+ * outside the bone, alignment, then the pure SINS rules. The per-vertebra
+ * measuring loops are independent, so they run as an OpenMP loop over
+ * vertebrae (dynamic schedule: the result of an iteration does not depend
+ * on the order; each iteration writes only r->v[k]). */
+#define SP_SCORE_INTERNAL
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/sp_omp.h"
+
+void sc_extension_all(const sc_ctx *c, sp_score_result *r);
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *a, int n)
+{
+    if (n <= 0) return NAN;
+    qsort(a, (size_t)n, sizeof *a, cmp_double);
+    return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
+}
+
+void sp_score_opts_init(sp_score_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    for (size_t i = 0; i < sizeof o->pain / sizeof o->pain[0]; i++) o->pain[i] = SP_PAIN_UNKNOWN;
+}
+
+sp_status sp_score_opts_set_pain(sp_score_opts *o, const char *arg, sp_err *err)
+{
+    char lvl[16];
+    const char *eq = strchr(arg, '=');
+    sp_pain p;
+    if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof lvl)
+        return sp_fail(err, SP_EINVAL, "--pain '%s': expected LEVEL=mechanical|occasional|none", arg);
+    memcpy(lvl, arg, (size_t)(eq - arg));
+    lvl[eq - arg] = 0;
+    int lab = sp_seg_level_number(lvl);
+    if (lab <= 0 || lab >= (int)(sizeof o->pain / sizeof o->pain[0]))
+        return sp_fail(err, SP_EINVAL, "--pain '%s': unknown level '%s'", arg, lvl);
+    if (!sp_sins_parse_pain(eq + 1, &p))
+        return sp_fail(err, SP_EINVAL, "--pain '%s': pain must be mechanical, occasional or none", arg);
+    o->pain[lab] = p;
+    o->pain_given[lab] = true;
+    return SP_OK;
+}
+
+static void boxes(sc_ctx *c, const sp_seg_result *seg)
+{
+    int idx[256];
+    for (int i = 0; i < 256; i++) idx[i] = -1;
+    for (int k = 0; k < seg->nvert; k++) {
+        idx[seg->vert[k].label & 255] = k;
+        c->box[k][0] = c->box[k][2] = c->box[k][4] = 1 << 30;
+        c->box[k][1] = c->box[k][3] = c->box[k][5] = -1;
+    }
+    const uint8_t *lab = c->lab->data;
+    for (int z = 0; z < c->lab->nz; z++)
+        for (int y = 0; y < c->lab->ny; y++)
+            for (int x = 0; x < c->lab->nx; x++) {
+                int k = idx[lab[sp_vol_idx(c->lab, x, y, z)]];
+                if (k < 0) continue;
+                int *b = c->box[k];
+                if (x < b[0]) b[0] = x;
+                if (x > b[1]) b[1] = x;
+                if (y < b[2]) b[2] = y;
+                if (y > b[3]) b[3] = y;
+                if (z < b[4]) b[4] = z;
+                if (z > b[5]) b[5] = z;
+            }
+}
+
+/* Patient reference from the levels' deep trabecular medians. */
+static void reference(sp_score_result *r)
+{
+    double med[SP_SEG_MAX_VERT], mad[SP_SEG_MAX_VERT];
+    int n = 0;
+    for (int k = 0; k < r->nvert; k++)
+        if (!isnan(r->v[k].trabecular_hu) && r->v[k].label != 26)
+            med[n] = r->v[k].trabecular_hu, mad[n] = r->v[k].trabecular_mad, n++;
+    r->ref_levels = n;
+    r->ref_hu = median(med, n);
+    r->ref_sigma = 1.4826 * median(mad, n);
+    if (n == 0) {
+        r->lytic_thr = r->blastic_thr = NAN;
+        return;
+    }
+    r->lytic_thr = r->ref_hu - fmax(3.5 * r->ref_sigma, 60.0);
+    r->blastic_thr = r->ref_hu + fmax(5.0 * r->ref_sigma, 250.0);
+    for (int k = 0; k < r->nvert; k++)
+        r->v[k].reference = !isnan(r->v[k].trabecular_hu) && r->v[k].label != 26;
+}
+
+static bool lesion(const sp_score_vertebra *v)
+{
+    return v->les.character != SP_CHAR_NONE && v->les.character != SP_CHAR_NOT_ASSESSED;
+}
+
+/* Expected height: own posterior height when the posterior wall is intact
+ * (>= 90 % of the median posterior height of up to two levels each side),
+ * else the mean posterior height of the nearest unaffected neighbours. */
+static void collapse(sp_score_result *r)
+{
+    int n = r->nvert;
+    double nbref[SP_SEG_MAX_VERT];
+    for (int k = 0; k < n; k++) {
+        double a[4];
+        int m = 0;
+        for (int j = k - 2; j <= k + 2; j++)
+            if (j != k && j >= 0 && j < n && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
+        nbref[k] = median(a, m);
+    }
+    for (int k = 0; k < n; k++) {
+        sp_score_heights *h = &r->v[k].h;
+        if (!h->ok) continue;
+        bool intact = isnan(nbref[k]) || h->posterior >= 0.9 * nbref[k];
+        if (intact) {
+            h->expected = h->posterior;
+            snprintf(h->expected_source, sizeof h->expected_source,
+                     isnan(nbref[k]) ? "own posterior height (no neighbours to check the wall)"
+                                     : "own posterior height (posterior wall intact)");
+        } else {
+            double s = 0;
+            int m = 0;
+            char names[64] = "";
+            for (int d = -1; d <= 1; d += 2)
+                for (int j = k + d; j >= 0 && j < n && abs(j - k) <= 3; j += d) {
+                    const sp_score_vertebra *w = &r->v[j];
+                    if (!w->h.ok || lesion(w) || w->label == 26 || w->h.posterior < 0.9 * nbref[j]) continue;
+                    double mn = fmin(w->h.anterior, fmin(w->h.middle, w->h.posterior));
+                    if (1 - mn / w->h.posterior >= SP_GENANT_MILD_PCT / 100.0) continue;
+                    s += w->h.posterior, m++;
+                    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", *names ? "+" : "", w->name);
+                    break;
+                }
+            if (m) {
+                h->expected = s / m;
+                snprintf(h->expected_source, sizeof h->expected_source,
+                         "mean posterior height of unaffected neighbours %s (own posterior wall reduced)", names);
+            } else {
+                h->expected = nbref[k];
+                snprintf(h->expected_source, sizeof h->expected_source, "median posterior height of nearby levels");
+            }
+        }
+        double mn = fmin(h->anterior, fmin(h->middle, h->posterior));
+        h->collapse_pct = fmax(0.0, 100.0 * (1.0 - mn / h->expected));
+        h->genant = sp_genant_grade(h->collapse_pct);
+        h->shape = sp_genant_shape(h->genant, h->anterior, h->middle, h->posterior, h->expected);
+    }
+}
+
+static double margin_conf(double x, double thr, double scale)
+{
+    if (isnan(x)) return 0.0;
+    double m = fabs(x - thr) / scale;
+    return 0.5 + 0.5 * (m > 1 ? 1 : m);
+}
+
+static void sins(sp_score_result *r, const sp_score_opts *o)
+{
+    r->n_lesion_levels = 0;
+    r->worst = -1;
+    for (int k = 0; k < r->nvert; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        sp_score_sins *s = &v->sins;
+        memset(s, 0, sizeof *s);
+        s->location = sp_sins_location(v->label, r->thoracic_count, r->lumbar_count, &s->location_class);
+        s->applicable = lesion(v);
+        if (!s->applicable) continue;
+        r->n_lesion_levels++;
+        s->pain = o ? sp_sins_pain(o->pain[v->label]) : -1;
+        s->bone_lesion = sp_sins_bone_lesion(v->les.character);
+        sp_sins_align_in ai = {v->translation_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg};
+        s->alignment = sp_sins_alignment(&ai, &s->alignment_why);
+        s->collapse = sp_sins_collapse(v->h.collapse_pct, v->les.body_involvement_pct);
+        s->posterolateral = sp_sins_posterolateral(v->les.side[0], v->les.side[1]);
+        static const int maxpts[6] = {3, 3, 2, 4, 3, 3};
+        int comp[6] = {s->location, s->pain, s->bone_lesion, s->alignment, s->collapse, s->posterolateral};
+        int sub = 0, lo = 0, hi = 0;
+        for (int c = 0; c < 6; c++) {
+            if (c != 1 && comp[c] >= 0) sub += comp[c];
+            lo += comp[c] >= 0 ? comp[c] : 0;
+            hi += comp[c] >= 0 ? comp[c] : maxpts[c];
+        }
+        s->imaging_subtotal = sub, s->total_min = lo, s->total_max = hi;
+        s->cat_min = sp_sins_category_of(lo), s->cat_max = sp_sins_category_of(hi);
+        /* confidence: margin of the deciding measurement from its threshold */
+        s->confidence[0] = v->level_confidence;
+        s->confidence[1] = s->pain >= 0 ? 1.0 : 0.0;
+        double tot = v->les.lytic_ml + v->les.blastic_ml, minor = fmin(v->les.lytic_ml, v->les.blastic_ml);
+        s->confidence[2] = v->les.character == SP_CHAR_MIXED ? margin_conf(minor, SP_LESION_MIN_ML, 1.0)
+                                                            : margin_conf(tot, SP_LESION_MIN_ML, 1.0);
+        s->confidence[3] = fmin(margin_conf(v->translation_mm, SP_SINS_TRANSLATION_MM, 2.0),
+                                margin_conf(v->sagittal_dev_deg, SP_SINS_ANGLE_DEV_DEG, 4.0));
+        double cp = v->h.collapse_pct;
+        s->confidence[4] = isnan(cp) ? 0.0 : fmin(margin_conf(cp, SP_SINS_COLLAPSE_FLOOR_PCT, 8.0),
+                                                  margin_conf(cp, SP_SINS_COLLAPSE_HIGH_PCT, 8.0));
+        double pl = 1.0;
+        for (int sd = 0; sd < 2; sd++) {
+            double x = fmax(isnan(v->les.pedicle_pct[sd]) ? 0 : v->les.pedicle_pct[sd],
+                            isnan(v->les.facet_pct[sd]) ? 0 : v->les.facet_pct[sd]);
+            pl = fmin(pl, margin_conf(x, SP_POSTEROLATERAL_PCT, 10.0));
+        }
+        s->confidence[5] = pl;
+        if (r->worst < 0 || s->total_max > r->v[r->worst].sins.total_max ||
+            (s->total_max == r->v[r->worst].sins.total_max && s->total_min > r->v[r->worst].sins.total_min))
+            r->worst = k;
+    }
+}
+
+sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_score_opts *opts,
+                       sp_score_result **out, sp_err *err)
+{
+    *out = NULL;
+    if (!ct || !seg || !seg->vertebrae || !seg->parts || ct->dtype != SP_I16)
+        return sp_fail(err, SP_EINVAL, "scoring needs an int16 HU CT and a segmentation");
+    if (seg->vertebrae->nx != ct->nx || seg->vertebrae->ny != ct->ny || seg->vertebrae->nz != ct->nz ||
+        seg->parts->nx != ct->nx || seg->parts->ny != ct->ny || seg->parts->nz != ct->nz)
+        return sp_fail(err, SP_EINVAL, "label maps are not on the CT grid");
+    sp_score_result *r = calloc(1, sizeof *r);
+    sc_ctx *c = calloc(1, sizeof *c);
+    if (!r || !c) {
+        free(r), free(c);
+        return sp_fail(err, SP_ENOMEM, "out of memory");
+    }
+    double t0 = now();
+    c->ct = ct, c->lab = seg->vertebrae, c->parts = seg->parts;
+    c->vox_ml = ct->spacing[0] * ct->spacing[1] * ct->spacing[2] / 1000.0;
+    if (sp_mat4_invert(ct->ijk_to_lps, c->inv) != 0) {
+        free(r), free(c);
+        return sp_fail(err, SP_EINVAL, "CT geometry is singular");
+    }
+    r->nvert = seg->nvert;
+    r->thoracic_count = 12, r->lumbar_count = 5;
+    bool has[64] = {false};
+    for (int k = 0; k < seg->nvert; k++) has[seg->vert[k].label & 63] = true;
+    if (has[28]) r->thoracic_count = 13;
+    else if (has[18] && !has[19] && has[20]) r->thoracic_count = 11;
+    if (has[25]) r->lumbar_count = 6;
+    else if (has[23] && !has[24] && has[26]) r->lumbar_count = 4;
+    boxes(c, seg);
+    for (int k = 0; k < seg->nvert; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        v->k = k;
+        v->label = seg->vert[k].label;
+        sc_body_region(c, &seg->vert[k], k);
+        memcpy(v->name, seg->vert[k].name, sizeof v->name);
+        v->level_confidence = seg->vert[k].confidence;
+        v->uncertain = seg->vert[k].uncertain;
+    }
+    int nv = seg->nvert;
+    /* omp: iteration k writes only r->v[k]; reads the volumes and seg->vert[k] */
+    SP_OMP(parallel for default(none) shared(c, seg, r, nv) schedule(dynamic, 1))
+    for (int k = 0; k < nv; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        if (v->label == 26) { /* sacrum: no body heights; still a bone reference candidate */
+            v->h.ok = false;
+            snprintf(v->h.reason, sizeof v->h.reason, "sacrum: heights not measured");
+            v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
+            sc_frame_refine(c, &seg->vert[k], k, v);
+        } else {
+            sc_frame_refine(c, &seg->vert[k], k, v);
+            sc_measure_heights(c, v);
+        }
+        sc_trabecular(c, k, v);
+    }
+    reference(r);
+    /* omp: iteration k writes only r->v[k].les; reads r's reference (fixed) */
+    SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
+    for (int k = 0; k < nv; k++) sc_measure_lesion(c, k, r, &r->v[k]);
+    collapse(r);
+    sc_extension_all(c, r);
+    for (int k = 0; k < nv; k++) {
+        sp_score_lesion *L = &r->v[k].les;
+        L->zones = L->layers = 0;
+        for (int z = 0; z < 12; z++)
+            if (L->zone_ml[z] >= SP_WBB_MIN_ML) L->zones |= 1u << z;
+        for (int l = 0; l < 5; l++)
+            if (L->layer_ml[l] >= SP_WBB_MIN_ML) L->layers |= 1u << l;
+    }
+    r->seconds_measure = now() - t0;
+    t0 = now();
+    sc_measure_alignment(r);
+    sins(r, opts);
+    r->seconds_score = now() - t0;
+    free(c);
+    *out = r;
+    return SP_OK;
+}
+
+void sp_score_result_free(sp_score_result *r) { free(r); }

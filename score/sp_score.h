@@ -1,0 +1,264 @@
+/* sp_score.h - measure each vertebra and pre-fill SINS and WBB, with the
+ * evidence for every value.
+ *
+ * Input: a CT (int16 HU) and a segmentation (sp_seg_result: vertebra labels,
+ * parts, per-vertebra frame). Output: one sp_score_vertebra per level with
+ * body heights, collapse and Genant grade, lesion character and extent,
+ * alignment at the neighbouring discs, SINS components and WBB zones/layers,
+ * plus a spine-level summary. Rules and thresholds: docs/scoring.md.
+ *
+ * The rule functions (sp_sins_*, sp_genant_*, sp_wbb_*) are pure: no I/O,
+ * no threads, safe anywhere. */
+#ifndef SP_SCORE_H
+#define SP_SCORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/sp_status.h"
+#include "../core/sp_volume.h"
+#include "../segment/sp_segment.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SP_SCORE_SCHEMA_VERSION "1.0"
+
+/* ---- Thresholds (docs/scoring.md; written into every report) ---------- */
+
+#define SP_GENANT_MILD_PCT 20.0      /* grade 1 from here */
+#define SP_GENANT_MODERATE_PCT 25.0  /* grade 2 from here */
+#define SP_GENANT_SEVERE_PCT 40.0    /* grade 3 above this */
+#define SP_GENANT_SHAPE_EVEN_PCT 10.0 /* all heights within this of expected: crush */
+#define SP_SINS_COLLAPSE_FLOOR_PCT 10.0 /* below this counts as no collapse */
+#define SP_SINS_COLLAPSE_HIGH_PCT 50.0  /* > this: 3 points */
+#define SP_SINS_INVOLVED_PCT 50.0       /* > this % of body: 1 point without collapse */
+#define SP_SINS_TRANSLATION_MM 2.0      /* >= this: subluxation/translation, 4 points */
+#define SP_SINS_ANGLE_DEV_DEG 5.0       /* sagittal deviation from the expected profile, or coronal angle */
+#define SP_SINS_COBB_DEG 10.0           /* level inside a coronal curve of at least this */
+#define SP_POSTEROLATERAL_PCT 10.0      /* share of a pedicle or facet that is tumour */
+#define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
+#define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
+#define SP_LESION_MIN_ML 0.2            /* smallest lesion reported in a vertebra */
+
+/* ---- Rule types ----------------------------------------------------------- */
+
+typedef enum sp_lesion_char {
+    SP_CHAR_NONE = 0,
+    SP_CHAR_LYTIC,
+    SP_CHAR_BLASTIC,
+    SP_CHAR_MIXED,
+    SP_CHAR_NOT_ASSESSED
+} sp_lesion_char;
+
+typedef enum sp_pain {
+    SP_PAIN_UNKNOWN = -1,
+    SP_PAIN_NONE = 0,       /* pain-free lesion: 0 */
+    SP_PAIN_OCCASIONAL = 1, /* occasional, not mechanical: 1 */
+    SP_PAIN_MECHANICAL = 3  /* mechanical: 3 */
+} sp_pain;
+
+typedef enum sp_sins_category {
+    SP_SINS_STABLE = 0,        /* 0-6 */
+    SP_SINS_INDETERMINATE = 1, /* 7-12 */
+    SP_SINS_UNSTABLE = 2       /* 13-18 */
+} sp_sins_category;
+
+/* Inputs of the SINS alignment rule at one level (the discs above/below). */
+typedef struct sp_sins_align_in {
+    double translation_mm;      /* largest |translation| at the adjacent discs; NAN unknown */
+    double sagittal_dev_deg;    /* largest |sagittal - expected| at the adjacent discs; NAN unknown */
+    double coronal_deg;         /* largest |coronal| at the adjacent discs; NAN unknown */
+    double cobb_deg;            /* Cobb of a coronal curve the level lies in; 0 none */
+} sp_sins_align_in;
+
+/* ---- SINS rules (sins.c; pure) ------------------------------------------ */
+
+/* Location points for a level (VerSe label): 3 junctional (C1-C2, C7-T2,
+ * T11-L1 incl. T13 and the last two thoracic levels, the last lumbar incl.
+ * L6, the sacrum label as S1), 2 mobile (C3-C6, L2 to the second-last
+ * lumbar), 1 semi-rigid (T3-T10). thoracic_count 11-13, lumbar_count 4-6.
+ * class_out (may be NULL) gets "junctional"/"mobile"/"semi-rigid". -1 for
+ * an unknown label. */
+int sp_sins_location(int label, int thoracic_count, int lumbar_count, const char **class_out);
+int sp_sins_pain(sp_pain p); /* -1 for unknown */
+int sp_sins_bone_lesion(sp_lesion_char c); /* 2 lytic, 1 mixed, 0 blastic; -1 none/not assessed */
+/* 4 translation >= 2 mm; else 2 when a deviation >= 5 deg or Cobb >= 10;
+ * else 0; -1 when nothing is known. why (may be NULL) names the trigger. */
+int sp_sins_alignment(const sp_sins_align_in *in, const char **why);
+/* collapse_pct NAN = unknown height; involved_pct NAN = unknown. */
+int sp_sins_collapse(double collapse_pct, double involved_pct);
+int sp_sins_posterolateral(bool left, bool right);
+sp_sins_category sp_sins_category_of(int total);
+const char *sp_sins_category_name(sp_sins_category c);
+/* Parses "mechanical", "occasional", "none" (also "0","1","3"). */
+bool sp_sins_parse_pain(const char *s, sp_pain *out);
+
+/* ---- Genant rules (genant.c; pure) --------------------------------------- */
+
+int sp_genant_grade(double collapse_pct); /* -1 for NAN */
+/* "normal" for grade 0, else "wedge" (anterior smallest), "biconcave"
+ * (middle smallest), "crush" (posterior smallest, or all three within 10 %
+ * of expected). */
+const char *sp_genant_shape(int grade, double ant, double mid, double post, double expected);
+
+/* ---- WBB rules (wbb.c; pure) --------------------------------------------- */
+
+/* Zone 1..12 of a direction in the axial plane of a vertebra: left = component
+ * toward the patient's left, post = toward posterior. Viewed from above,
+ * posterior at top, zone 1 starts at the posterior midline, clockwise, so
+ * zones 1-6 are on the patient's left. */
+int sp_wbb_zone(double left, double post);
+/* "left" for zones 1-6, "right" for 7-12. */
+const char *sp_wbb_zone_side(int zone);
+/* Layer letter index: 0 A (paravertebral), 1 B, 2 C, 3 D (epidural), 4 E. */
+char sp_wbb_layer_letter(int layer);
+
+/* ---- Measurements ---------------------------------------------------------- */
+
+typedef struct sp_score_heights {
+    bool ok;
+    char reason[128];           /* why not measured when !ok */
+    double anterior, middle, posterior; /* mm */
+    double depth;               /* AP depth of the body at mid-height, mm */
+    double lines[3][2][3];      /* measuring lines (top, bottom) LPS */
+    double expected;            /* mm; NAN when not available */
+    char expected_source[96];
+    double collapse_pct;        /* NAN when not available */
+    int genant;                 /* -1 when not available */
+    const char *shape;
+    double endplate_angle_deg;  /* between the superior and inferior endplate normals */
+    double front_t, wall_t;     /* AP offsets (mm, + posterior) of the anterior surface and posterior wall */
+    double width;               /* LR width of the body at the centre, mm */
+} sp_score_heights;
+
+typedef struct sp_score_lesion {
+    bool assessed;
+    char reason[128];
+    sp_lesion_char character;
+    double body_involvement_pct;
+    double lytic_ml, blastic_ml;
+    double lytic_hu, blastic_hu; /* median HU of the lesion voxels */
+    double pedicle_pct[2], facet_pct[2], lamina_pct[2]; /* [0] left, [1] right */
+    bool side[2];                /* posterolateral involvement left, right */
+    bool cortical_breach;
+    double breach_area_mm2;
+    double paravertebral_ml;     /* soft tissue in excess of the neighbours' */
+    char paravertebral_side[16];
+    bool paravertebral;
+    double epidural_ml;
+    bool epidural;
+    double canal_occupancy_pct;  /* worst slab; experimental Bilsky input */
+    char bilsky[4];              /* experimental; "" when no epidural */
+    double zone_ml[12];
+    double layer_ml[5];
+    unsigned zones;              /* bit z-1 for zone z */
+    unsigned layers;             /* bit l for layer l (0 = A) */
+    double lesion_centre[3];     /* LPS of the lesion centroid (evidence) */
+} sp_score_lesion;
+
+typedef struct sp_score_disc {
+    bool ok;
+    double sagittal_deg, expected_sagittal_deg, coronal_deg;
+    double translation_ap_mm, translation_lat_mm; /* upper rel. to lower, + anterior / left */
+    double depth_mm;             /* lower body's depth */
+} sp_score_disc;
+
+typedef struct sp_score_sins {
+    bool applicable;
+    const char *location_class;
+    int location, pain, bone_lesion, alignment, collapse, posterolateral; /* -1 unknown */
+    const char *alignment_why;
+    int imaging_subtotal, total_min, total_max;
+    sp_sins_category cat_min, cat_max;
+    double confidence[6];        /* per component, 0..1 */
+} sp_score_sins;
+
+typedef struct sp_score_vertebra {
+    int k;                       /* index in the segmentation */
+    int label;
+    char name[8];
+    double level_confidence;
+    bool uncertain;
+    double centre[3], si[3], ap[3], lr[3]; /* refined body frame, LPS */
+    bool frame_ok;
+    double trabecular_hu;        /* median of the deep body voxels */
+    double trabecular_mad;       /* their median absolute deviation */
+    bool canal_ok;
+    double canal_centre[3];      /* LPS; centre of the WBB zones */
+    double canal_depth, canal_halfwidth; /* mm */
+    int64_t body_voxels;
+    bool reference;              /* used for the patient's normal bone reference */
+    sp_score_heights h;
+    sp_score_lesion les;
+    sp_score_disc above, below;  /* at the disc above / below (ok=false at the ends) */
+    double cobb_deg;             /* coronal curve containing this level; 0 none */
+    double translation_mm, sagittal_dev_deg, coronal_deg; /* worst of the two discs */
+    sp_score_sins sins;
+} sp_score_vertebra;
+
+typedef struct sp_score_opts {
+    sp_pain pain[SP_SEG_MAX_VERT + 32]; /* indexed by VerSe label; SP_PAIN_UNKNOWN default */
+    bool pain_given[SP_SEG_MAX_VERT + 32];
+} sp_score_opts;
+
+typedef struct sp_score_result {
+    int nvert;
+    sp_score_vertebra v[SP_SEG_MAX_VERT];
+    /* patient reference (normal trabecular bone) */
+    double ref_hu, ref_sigma;
+    int ref_levels;
+    double lytic_thr, blastic_thr;
+    double cobb_deg;
+    int cobb_upper, cobb_lower;  /* indices of the end vertebrae, -1 none */
+    int thoracic_count, lumbar_count;
+    /* spine level */
+    int n_lesion_levels;
+    int worst;                   /* index of the most unstable level, -1 none */
+    double seconds_measure, seconds_score;
+} sp_score_result;
+
+/* Initialises opts: pain unknown everywhere. */
+void sp_score_opts_init(sp_score_opts *o);
+
+/* Sets the pain of a level from "T12=mechanical". SP_EINVAL with a message
+ * for an unknown level or pain word. */
+sp_status sp_score_opts_set_pain(sp_score_opts *o, const char *arg, sp_err *err);
+
+/* Reads a clinical sidecar ({"pain": {"T12": "mechanical", ...}}) into o.
+ * SP_EIO when unreadable, SP_EINVAL when malformed (the message names the
+ * file and the field). */
+sp_status sp_score_opts_read_clinical(sp_score_opts *o, const char *path, sp_err *err);
+
+/* Measures and scores every vertebra of seg on ct (both borrowed). *out is
+ * owned by the caller (free()). SP_EINVAL when ct is not int16 or the maps
+ * are not on its grid; SP_ENOMEM. Not to be called from inside a parallel
+ * region (it runs OpenMP loops of its own). */
+sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_score_opts *opts,
+                       sp_score_result **out, sp_err *err);
+
+void sp_score_result_free(sp_score_result *r); /* NULL ok */
+
+/* Description of the input and timings for the report (all borrowed). */
+typedef struct sp_report_input {
+    const char *path, *series, *source, *modality, *description;
+    const char *labels, *label_scheme; /* NULL when segmented by spinemet */
+    int nx, ny, nz;
+    double spacing[3];
+    double seconds_load, seconds_segment, seconds_measure, seconds_score, seconds_report;
+    const char *seg_flags;
+} sp_report_input;
+
+/* The report as a JSON string (malloc'd; caller frees). NULL on OOM.
+ * Deterministic apart from the "timings" object. */
+char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, const sp_report_input *in);
+
+/* Writes the report to path. SP_EIO naming the file on failure. */
+sp_status sp_score_write_report(const sp_score_result *r, const sp_seg_result *seg, const sp_report_input *in,
+                                const char *path, sp_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
