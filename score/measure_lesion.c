@@ -9,9 +9,10 @@
  *  - seeds: voxels >= ~2 mm inside the vertebra (lytic) or >= ~3 mm inside
  *    (blastic; keeps the cortex and endplates out) beyond the threshold;
  *  - 26-connected seed components smaller than SP_LESION_MIN_ML are noise;
- *  - lytic seeds grow (3 passes) into any voxel of the vertebra below the
- *    threshold, so a lesion that destroys the cortex reaches the surface
- *    while isolated partial-volume voxels at the surface never count;
+ *  - lytic seeds grow through interior voxels below the threshold (25
+ *    passes: a replaced pedicle is thin), then 2 passes onto surface voxels,
+ *    so a lesion that destroys the cortex reaches the surface while isolated
+ *    partial-volume voxels at the surface never count;
  *    blastic seeds grow (2 passes) into candidates not on the surface.
  * Then: character, share of the body, share of each pedicle and facet
  * region, cortical breach (lytic voxels on the vertebra's surface), and the
@@ -134,14 +135,14 @@ static void drop_small(uint8_t *m, const int d[3], uint8_t bit, int64_t minvox, 
 }
 
 /* Grows `bit` into voxels holding `cand` that touch it (26-neighbours). */
-static void grow(uint8_t *m, const int d[3], uint8_t bit, uint8_t cand, int passes)
+static void grow(uint8_t *m, const int d[3], uint8_t bit, uint8_t cand, uint8_t avoid, int passes)
 {
     for (int p = 0; p < passes; p++) {
         for (int z = 0; z < d[2]; z++)
             for (int y = 0; y < d[1]; y++)
                 for (int x = 0; x < d[0]; x++) {
                     int s = (z * d[1] + y) * d[0] + x;
-                    if ((m[s] & bit) || !(m[s] & cand)) continue;
+                    if ((m[s] & bit) || !(m[s] & cand) || (m[s] & avoid)) continue;
                     for (int dz = -1; dz <= 1 && !(m[s] & 0x40); dz++)
                         for (int dy = -1; dy <= 1; dy++)
                             for (int dx = -1; dx <= 1; dx++) {
@@ -207,8 +208,9 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     int64_t minvox = (int64_t)ceil(SP_LESION_MIN_ML / c->vox_ml);
     drop_small(m, d, M_LYTIC, minvox, stack, comp);
     drop_small(m, d, M_BLASTIC, minvox, stack, comp);
-    grow(m, d, M_LYTIC, M_LCAND, 3);
-    grow(m, d, M_BLASTIC, M_BCAND, 2);
+    grow(m, d, M_LYTIC, M_LCAND, M_SURFACE, 25); /* through the interior (thin pedicles) */
+    grow(m, d, M_LYTIC, M_LCAND, 0, 2);          /* then onto the surface where the cortex is gone */
+    grow(m, d, M_BLASTIC, M_BCAND, 0, 2);
     /* pedicle geometry for the facet regions: mean |LR| and largest AP */
     double ped_u[2] = {0, 0}, ped_v[2] = {-1e9, -1e9};
     int64_t ped_n[2] = {0, 0};

@@ -1,0 +1,127 @@
+/* test_analyze.c - `spinemet analyze` end to end on a small phantom:
+ * report.json fields, label maps written, pain input, 1 vs 2 threads give
+ * the same report apart from "timings", usage and I/O errors. */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/test_util.h"
+
+static char tmp[512];
+static void setup(void) { sp_test_tmpdir(tmp, sizeof tmp); }
+static void teardown(void) { sp_test_rmtree(tmp); }
+TestSuite(analyze, .init = setup, .fini = teardown, .timeout = 90);
+
+#define SPEC                                                                                               \
+    "{\"seed\":3,\"anatomy\":{\"from\":\"T11\",\"to\":\"L2\"},\"scan\":{\"matrix\":[160,160]},"            \
+    "\"vertebrae\":{\"T12\":{\"lesion\":{\"type\":\"lytic\",\"parts\":[\"body\"],\"body_extent_pct\":55}}}}"
+
+static void make_phantom(void)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "printf '%%s' '%s' > %s/spec.json && %s -q phantom %s/spec.json -o %s/ph", SPEC, tmp,
+             sp_test_binary(), tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
+}
+
+static int analyze(const char *extra, const char *out)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s -q analyze %s/ph/dicom -o %s/%s --labels %s/ph/truth_vertebrae.nii.gz --label-scheme verse %s",
+             sp_test_binary(), tmp, tmp, out, tmp, extra);
+    return sp_test_system(cmd);
+}
+
+static cJSON *read_json(const char *rel)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", tmp, rel);
+    FILE *f = fopen(p, "rb");
+    cr_assert_not_null(f, "%s", p);
+    char *buf = calloc(1, 1 << 22);
+    size_t n = fread(buf, 1, (1 << 22) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    cr_assert_not_null(j, "%s: not JSON", p);
+    return j;
+}
+
+static const cJSON *level(const cJSON *rep, const char *name)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(rep, "vertebrae"))
+        if (!strcmp(cJSON_GetObjectItem(v, "level")->valuestring, name)) return v;
+    return NULL;
+}
+
+Test(analyze, writes_report_with_evidence_and_pain_range)
+{
+    make_phantom();
+    cr_assert_eq(analyze("", "a"), 0);
+    cJSON *r = read_json("a/report.json");
+    cr_expect_str_eq(cJSON_GetObjectItem(r, "schema_version")->valuestring, "1.0");
+    cr_expect_not_null(cJSON_GetObjectItem(r, "software_version"));
+    cr_expect_not_null(cJSON_GetObjectItem(r, "thresholds"));
+    cr_expect_not_null(cJSON_GetObjectItem(r, "timings"));
+    const cJSON *t12 = level(r, "T12");
+    cr_assert_not_null(t12);
+    static const char *const keys[] = {"level", "level_confidence", "heights_mm", "collapse_pct", "genant_grade",
+                                       "lesion", "wbb", "alignment", "sins", "evidence"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cr_expect_not_null(cJSON_GetObjectItem(t12, keys[i]), "missing %s", keys[i]);
+    const cJSON *les = cJSON_GetObjectItem(t12, "lesion");
+    cr_expect_str_eq(cJSON_GetObjectItem(les, "character")->valuestring, "lytic");
+    const cJSON *s = cJSON_GetObjectItem(t12, "sins");
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(s, "applicable")));
+    cr_expect(cJSON_IsNull(cJSON_GetObjectItem(s, "pain")), "pain must be null without clinician input");
+    cr_expect_eq(cJSON_GetObjectItem(s, "total_max")->valueint - cJSON_GetObjectItem(s, "total_min")->valueint, 3);
+    cr_expect_eq(cJSON_GetObjectItem(s, "location")->valueint, 3);
+    cr_expect_eq(cJSON_GetObjectItem(s, "bone_lesion")->valueint, 2);
+    const cJSON *ev = cJSON_GetObjectItem(t12, "evidence");
+    cr_expect_not_null(cJSON_GetObjectItem(ev, "heights"));
+    cr_expect_not_null(cJSON_GetObjectItem(ev, "lesion_character"));
+    cr_expect_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "sins"), "collapse"));
+    cJSON_Delete(r);
+    char p[700];
+    snprintf(p, sizeof p, "test -s %s/a/vertebrae.nii.gz && test -s %s/a/parts.nii.gz", tmp, tmp);
+    cr_expect_eq(sp_test_system(p), 0, "label maps not written");
+    /* with pain: a single total */
+    cr_assert_eq(analyze("--pain T12=mechanical", "b"), 0);
+    r = read_json("b/report.json");
+    s = cJSON_GetObjectItem(level(r, "T12"), "sins");
+    cr_expect_eq(cJSON_GetObjectItem(s, "pain")->valueint, 3);
+    cr_expect_eq(cJSON_GetObjectItem(s, "total_max")->valueint, cJSON_GetObjectItem(s, "total_min")->valueint);
+    cJSON_Delete(r);
+}
+
+Test(analyze, same_report_at_1_and_2_threads)
+{
+    make_phantom();
+    cr_assert_eq(analyze("--threads 1", "t1"), 0);
+    cr_assert_eq(analyze("--threads 2", "t2"), 0);
+    cJSON *a = read_json("t1/report.json"), *b = read_json("t2/report.json");
+    cJSON_DeleteItemFromObject(a, "timings");
+    cJSON_DeleteItemFromObject(b, "timings");
+    char *sa = cJSON_PrintUnformatted(a), *sb = cJSON_PrintUnformatted(b);
+    cr_expect_str_eq(sa, sb, "reports differ between 1 and 2 threads");
+    free(sa), free(sb);
+    cJSON_Delete(a), cJSON_Delete(b);
+}
+
+Test(analyze, errors_have_exit_codes)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s -q analyze %s/missing -o %s/x 2>/dev/null", sp_test_binary(), tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 2, "missing input: i/o exit code");
+    snprintf(cmd, sizeof cmd, "%s -q analyze %s -o %s/x --pain T12=sometimes 2>/dev/null", sp_test_binary(), tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 1, "bad --pain: usage exit code");
+    snprintf(cmd, sizeof cmd, "%s -q analyze %s 2>/dev/null", sp_test_binary(), tmp);
+    cr_expect_eq(sp_test_system(cmd), 1, "no -o: usage");
+    snprintf(cmd, sizeof cmd, "echo '{\"pain\":{\"T12\":7}}' > %s/c.json && %s -q analyze %s -o %s/x --clinical %s/c.json 2>/dev/null",
+             tmp, sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 1, "bad clinical sidecar: usage");
+}
