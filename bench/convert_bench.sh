@@ -21,7 +21,7 @@ fi
 # 2. The same series, JPEG lossless (process 14, SV1), by DCMTK's dcmcjpeg.
 if [ ! -d "$WORK/full_jpll" ]; then
   mkdir -p "$WORK/full_jpll"
-  for f in "$WORK"/full/dicom/*; do dcmcjpeg +e14 "$f" "$WORK/full_jpll/$(basename "$f")"; done
+  for f in "$WORK"/full/dicom/*; do dcmcjpeg +e1 "$f" "$WORK/full_jpll/$(basename "$f")"; done
 fi
 NSL=$(ls "$WORK/full/dicom" | wc -l)
 

@@ -3,6 +3,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
+
+double sp_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
 
 static const char *level_name(sp_log_level l)
 {

@@ -28,6 +28,9 @@ void sp_log(sp_log_level lvl, const char *fmt, ...)
 /* Replaces the sink (NULL restores the stderr sink). Not thread-safe: call at start-up. */
 void sp_log_set_sink(sp_log_sink fn, void *user);
 
+/* Monotonic clock in seconds, for stage timings. */
+double sp_now(void);
+
 /* Messages above this level are dropped (default SP_LOG_INFO). */
 void sp_log_set_level(sp_log_level max_level);
 

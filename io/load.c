@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sp_log.h"
 #include "core/sp_omp.h"
 
 static bool is_j2k(const char *ts)
@@ -64,62 +65,95 @@ static inline int32_t stored_value(uint16_t raw, int bits_stored, int high_bit, 
     return (int32_t)v;
 }
 
-typedef struct slice_range {
-    double lo, hi;
-} slice_range;
+/* The HU range a slice's header allows (stored value range x rescale). */
+static void header_range(const sp_dicom_header *h, double *lo, double *hi)
+{
+    double smin = h->pixel_rep ? -(double)(1u << (h->bits_stored - 1)) : 0.0;
+    double smax = h->pixel_rep ? (double)((1u << (h->bits_stored - 1)) - 1) : (double)((1u << h->bits_stored) - 1);
+    double a = smin * h->slope + h->intercept, b = smax * h->slope + h->intercept;
+    *lo = a < b ? a : b;
+    *hi = a < b ? b : a;
+}
+
+/* Converts slice p (nxy stored values) to int16 in place, integer rescale. */
+static void slice_to_i16(uint16_t *p, size_t nxy, const sp_dicom_header *h, int air)
+{
+    int shift = h->high_bit + 1 - h->bits_stored, bits = h->bits_stored;
+    uint32_t mask = bits >= 32 ? 0xFFFFFFFFu : (1u << bits) - 1u, sign = 1u << (bits - 1);
+    int32_t slope = (int32_t)h->slope, inter = (int32_t)h->intercept, pad = h->padding_value;
+    bool signed_px = h->pixel_rep != 0, has_pad = h->has_padding != 0;
+    if (shift < 0) shift = 0;
+    for (size_t i = 0; i < nxy; i++) {
+        uint32_t u = ((uint32_t)p[i] >> shift) & mask;
+        int32_t v = (signed_px && (u & sign)) ? (int32_t)u - (int32_t)(mask + 1u) : (int32_t)u;
+        int32_t x = (has_pad && v == pad) ? air : v * slope + inter;
+        if (air < 0 && x < air) x = air;
+        ((int16_t *)p)[i] = (int16_t)x;
+    }
+}
+
+/* Converts slice k to float (any rescale) into fdst. */
+static void slice_to_f32(const uint16_t *p, size_t nxy, const sp_dicom_header *h, double air, float *fdst)
+{
+    for (size_t i = 0; i < nxy; i++) {
+        int32_t v = stored_value(p[i], h->bits_stored, h->high_bit, h->pixel_rep);
+        double x = (h->has_padding && v == h->padding_value) ? air : v * h->slope + h->intercept;
+        if (air < 0 && x < air) x = air;
+        fdst[i] = (float)x;
+    }
+}
 
 /* Converts the raw stack in place to int16 HU when exact, else into a new
- * float stack (*fstack). */
+ * float stack (*fstack). Exact means: every slice has an integer slope and
+ * intercept and its header's stored range maps into int16 (true for all CT);
+ * otherwise the actual values are checked first. */
 static sp_status to_values(const sp_scan *s, const sp_series *sr, sp_volume *stack, double air,
                            sp_volume **fstack)
 {
     const sp_dicom_header *hdr = s->priv->hdr;
     size_t nxy = (size_t)stack->nx * (size_t)stack->ny;
-    int n = sr->nslices;
-    bool exact = true;
-    slice_range *rg = malloc((size_t)n * sizeof *rg);
-    if (!rg) return SP_ENOMEM;
+    int n = sr->nslices, iair = (int)air;
+    bool exact = true, need_scan = false;
     for (int k = 0; k < n; k++) {
         const sp_dicom_header *h = &hdr[sr->slice_file[k]];
-        if (h->slope != floor(h->slope) || h->intercept != floor(h->intercept)) exact = false;
+        double lo, hi;
+        if (h->slope != floor(h->slope) || h->intercept != floor(h->intercept) || fabs(h->slope) > 65535 ||
+            fabs(h->intercept) > 1e6)
+            exact = false;
+        header_range(h, &lo, &hi);
+        if (lo < -32768.0 || hi > 32767.0) need_scan = true;
     }
     uint16_t *raw = stack->data;
-    /* omp: iteration k reads slice k of the stack and writes rg[k] only. */
-    SP_OMP(parallel for default(none) shared(raw, rg, hdr, sr, n, nxy, air) schedule(static))
-    for (int k = 0; k < n; k++) {
-        const sp_dicom_header *h = &hdr[sr->slice_file[k]];
-        double lo = 1e300, hi = -1e300;
-        const uint16_t *p = raw + (size_t)k * nxy;
-        for (size_t i = 0; i < nxy; i++) {
-            int32_t v = stored_value(p[i], h->bits_stored, h->high_bit, h->pixel_rep);
-            if (h->has_padding && v == h->padding_value) continue;
-            double x = v * h->slope + h->intercept;
-            if (air < 0 && x < air) x = air;
-            if (x < lo) lo = x;
-            if (x > hi) hi = x;
+    if (exact && need_scan) {
+        /* the header allows values beyond int16: check the real ones */
+        int bad = 0;
+        /* omp: iteration k reads slice k; bad is an integer max (exact). */
+        SP_OMP(parallel for default(none) shared(raw, hdr, sr, n, nxy, air) reduction(max:bad) schedule(static))
+        for (int k = 0; k < n; k++) {
+            const sp_dicom_header *h = &hdr[sr->slice_file[k]];
+            const uint16_t *p = raw + (size_t)k * nxy;
+            for (size_t i = 0; i < nxy; i++) {
+                int32_t v = stored_value(p[i], h->bits_stored, h->high_bit, h->pixel_rep);
+                if (h->has_padding && v == h->padding_value) continue;
+                double x = v * h->slope + h->intercept;
+                if (air < 0 && x < air) x = air;
+                if (x < -32768.0 || x > 32767.0) bad = 1;
+            }
         }
-        rg[k].lo = lo, rg[k].hi = hi;
+        if (bad) exact = false;
     }
-    for (int k = 0; k < n && exact; k++)
-        if (rg[k].lo < -32768.0 || rg[k].hi > 32767.0) exact = false;
-    free(rg);
     if (!exact) {
         *fstack = sp_vol_new(SP_F32, stack->nx, stack->ny, stack->nz);
         if (!*fstack) return SP_ENOMEM;
     }
     float *fdst = exact ? NULL : (float *)(*fstack)->data;
     /* omp: iteration k rewrites slice k in place (or writes slice k of fdst). */
-    SP_OMP(parallel for default(none) shared(raw, fdst, hdr, sr, n, nxy, air) schedule(static))
+    SP_OMP(parallel for default(none) shared(raw, fdst, hdr, sr, n, nxy, air, iair) schedule(static))
     for (int k = 0; k < n; k++) {
         const sp_dicom_header *h = &hdr[sr->slice_file[k]];
         uint16_t *p = raw + (size_t)k * nxy;
-        for (size_t i = 0; i < nxy; i++) {
-            int32_t v = stored_value(p[i], h->bits_stored, h->high_bit, h->pixel_rep);
-            double x = (h->has_padding && v == h->padding_value) ? air : v * h->slope + h->intercept;
-            if (air < 0 && x < air) x = air;
-            if (fdst) fdst[(size_t)k * nxy + i] = (float)x;
-            else ((int16_t *)p)[i] = (int16_t)x;
-        }
+        if (fdst) slice_to_f32(p, nxy, h, air, fdst + (size_t)k * nxy);
+        else slice_to_i16(p, nxy, h, iair);
     }
     return SP_OK;
 }
@@ -205,8 +239,10 @@ sp_status sp_io_load_series(const sp_scan *s, int index, sp_volume **out, sp_loa
         return sp_fail(err, SP_EDICOM, "%s: series %d cannot be loaded: %s", s->root, index, sr->reason);
     stack = sp_vol_new(SP_I16, sr->nx, sr->ny, sr->nslices);
     if (!stack) return sp_fail(err, SP_ENOMEM, "out of memory for a %dx%dx%d volume", sr->nx, sr->ny, sr->nslices);
+    double t0 = sp_now();
     st = decode_all(s, sr, stack, err);
     if (st != SP_OK) goto done;
+    sp_log(SP_LOG_DEBUG, "load: decoded %d slices in %.2f s", sr->nslices, sp_now() - t0);
     air = !strcmp(sr->modality, "CT") ? -1024.0 : 0.0;
     st = to_values(s, sr, stack, air, &fstack);
     if (st != SP_OK) {

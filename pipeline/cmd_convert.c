@@ -63,10 +63,13 @@ int sp_cmd_convert(int argc, char **argv)
         sp_log(SP_LOG_ERROR, "%s: output name must end in .nii or .nii.gz", outp);
         return SP_EXIT_USAGE;
     }
+    double t0 = sp_now();
     st = sp_io_load(argv[optind], sel, &v, &info, &err);
     if (st == SP_OK) {
+        double t1 = sp_now();
         if (info.corrections[0]) sp_log(SP_LOG_WARN, "corrected while loading: %s", info.corrections);
         st = sp_io_write_nifti(outp, v, &err);
+        sp_log(SP_LOG_DEBUG, "convert: load %.2f s, write %.2f s", t1 - t0, sp_now() - t1);
     }
     if (st != SP_OK) {
         sp_log(SP_LOG_ERROR, "%s", err.msg);
