@@ -1,0 +1,73 @@
+#!/bin/bash
+# accuracy_score.sh - regenerates the measurement accuracy tables of
+# docs/scoring.md: phantoms from sample_data/ analysed with their truth
+# labels imported (the scoring stage alone) and end to end with spinemet's
+# own segmentation, compared with truth.json. Markdown on stdout.
+#   bench/accuracy_score.sh [BUILD_DIR] [WORK_DIR]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build-score}
+WORK=${2:-/tmp/spinemet_accuracy_score}
+BIN=$BUILD/pipeline/spinemet
+SPECS="normal lytic_l1_collapse blastic_t7 mixed_bilateral_t10 translation_t12_l1 osteoporotic_fracture thick_slice scoliosis"
+mkdir -p "$WORK"
+for s in $SPECS; do
+  d=$WORK/$s
+  if [ ! -f "$d/ct.nii.gz" ]; then
+    "$BIN" -q phantom "$ROOT/sample_data/$s.json" -o "$d" >/dev/null
+    "$BIN" -q convert "$d/dicom" -o "$d/ct.nii.gz"
+    rm -rf "$d/dicom"
+  fi
+  "$BIN" -q analyze "$d/ct.nii.gz" -o "$d/truth_labels" --labels "$d/truth_vertebrae.nii.gz" --label-scheme verse || echo "analyze failed: $s" >&2
+  "$BIN" -q analyze "$d/ct.nii.gz" -o "$d/end_to_end" || echo "end-to-end analyze failed: $s" >&2
+done
+python3 - "$WORK" $SPECS <<'PY'
+import json, os, sys
+work, specs = sys.argv[1], sys.argv[2:]
+def table(mode):
+    hs=[]; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
+    tot=[0,0]; jac=[]; rows=[]
+    for s in specs:
+        d=f'{work}/{s}'; p=f'{d}/{mode}/report.json'
+        if not os.path.exists(p): rows.append(f'| {s} | (no report) |'); continue
+        t=json.load(open(f'{d}/truth.json')); r=json.load(open(p))
+        rv={v['level']:v for v in r['vertebrae']}
+        for v in t['vertebrae']:
+            x=rv.get(v['name'])
+            if v['in_fov']!='full' or v['name']=='S1' or v['label']==26: continue
+            if x is None or x['heights_mm'] is None:
+                gen[1]+=1; continue
+            for k,kk in (('anterior','anterior_mm'),('middle','middle_mm'),('posterior','posterior_mm')):
+                hs.append(abs(x['heights_mm'][k]-v['heights'][kk]))
+            gen[0]+= x['genant_grade']==v['genant']['grade']; gen[1]+=1
+            tl=v['lesion']; tc=tl['character'] if tl else 'none'
+            if tl:
+                ch[0]+= x['lesion']['character']==tc; ch[1]+=1
+                ts=v['sins']; xs=x['sins']
+                for k in comp:
+                    comp[k][0]+= xs.get(k)==ts.get(k); comp[k][1]+=1
+                if xs.get('imaging_subtotal') is not None: tot[0]+= abs(xs['imaging_subtotal']-ts['imaging_subtotal'])<=1
+                tot[1]+=1
+                a=set(tl['wbb']['zones']); b=set(x['wbb']['zones'])
+                jac.append(len(a&b)/len(a|b) if a|b else 1.0)
+                rows.append(f"| {s} | {v['name']} | {x['lesion']['character']}/{tc} | " +
+                  " ".join(f"{xs.get(k)}/{ts.get(k)}" for k in comp) + f" | {xs.get('imaging_subtotal')}/{ts['imaging_subtotal']} | {sorted(b)}/{sorted(a)} |")
+            elif x['lesion']['character']!='none':
+                rows.append(f"| {s} | {v['name']} | FALSE {x['lesion']['character']}/none | | | |")
+    hs.sort()
+    pct=lambda a:f'{100*a[0]/a[1]:.0f} % ({a[0]}/{a[1]})' if a[1] else 'n/a'
+    print(f'\n### {mode.replace("_"," ")}\n')
+    print('| metric | value | target |\n|---|---|---|')
+    if hs:
+        print(f'| height error, median / 90th pct / max (mm) | {hs[len(hs)//2]:.2f} / {hs[int(len(hs)*0.9)]:.2f} / {hs[-1]:.2f} | within 1 mm |')
+        print(f'| heights within 1 mm | {100*sum(h<=1 for h in hs)/len(hs):.0f} % of {len(hs)} | 100 % |')
+    print(f'| Genant grade exact | {pct(gen)} | >= 90 % |')
+    print(f'| lesion character right | {pct(ch)} | >= 90 % |')
+    for k,v in comp.items(): print(f'| SINS {k} exact | {pct(v)} | >= 90 % |')
+    print(f'| SINS imaging subtotal within +-1 | {pct(tot)} | >= 95 % |')
+    if jac: print(f'| WBB zones Jaccard, mean (min) | {sum(jac)/len(jac):.2f} ({min(jac):.2f}) | >= 0.8 |')
+    print('\n| spec | level | character | SINS loc lesion align collapse PL (ours/truth) | subtotal | WBB zones (ours/truth) |\n|---|---|---|---|---|---|')
+    for r in rows: print(r)
+print(f'Phantoms: {", ".join(specs)} (sample_data/, seeds as given).')
+table('truth_labels'); table('end_to_end')
+PY
