@@ -87,6 +87,10 @@ void seg_canon_to_source(const seg_canon *c, const uint8_t *canon_map, sp_volume
     uint8_t *out = dst->data;
     int src_n[3] = {dst->nx, dst->ny, dst->nz};
     int nz = c->n[2];
+    if (!c->own) { /* the input was already canonical */
+        memcpy(out, canon_map, (size_t)src_n[0] * src_n[1] * src_n[2]);
+        return;
+    }
     /* omp: iteration k reads canonical slice k and writes the source voxels it
      * maps to; the mapping is a bijection, so no two iterations write the same one. */
     SP_OMP(parallel for default(none) shared(c, canon_map, out, src_n, nz) schedule(static))

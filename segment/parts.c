@@ -27,6 +27,7 @@
 typedef struct frame3 {
     double o[3], si[3], ap[3], lr[3];
     double centroid[3];
+    int xmin, xmax, ymin, ymax; /* bounding box of the level's voxels */
     double wall, arch, canal_half;
     int zmin, zmax;
 } frame3;
@@ -49,7 +50,8 @@ static void level_stats(const seg_canon *c, const uint8_t *lab, int nlv, frame3 
 {
     int nx = c->n[0], ny = c->n[1], nz = c->n[2];
     double(*sum)[3] = calloc((size_t)nlv, sizeof *sum);
-    for (int k = 0; k < nlv; k++) fr[k].zmin = nz, fr[k].zmax = -1, cnt[k] = 0;
+    for (int k = 0; k < nlv; k++)
+        fr[k].zmin = nz, fr[k].zmax = -1, fr[k].xmin = nx, fr[k].xmax = -1, fr[k].ymin = ny, fr[k].ymax = -1, cnt[k] = 0;
     for (int z = 0; z < nz; z++)
         for (int y = 0; y < ny; y++)
             for (int x = 0; x < nx; x++) {
@@ -60,6 +62,10 @@ static void level_stats(const seg_canon *c, const uint8_t *lab, int nlv, frame3 
                 cnt[l]++;
                 if (z < fr[l].zmin) fr[l].zmin = z;
                 if (z > fr[l].zmax) fr[l].zmax = z;
+                if (x < fr[l].xmin) fr[l].xmin = x;
+                if (x > fr[l].xmax) fr[l].xmax = x;
+                if (y < fr[l].ymin) fr[l].ymin = y;
+                if (y > fr[l].ymax) fr[l].ymax = y;
             }
     for (int k = 0; k < nlv; k++)
         for (int a = 0; a < 3; a++) fr[k].centroid[a] = cnt[k] ? sum[k][a] / cnt[k] : 0;
@@ -77,8 +83,8 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     int hist[BINS] = {0};
     memcpy(f->si, si, sizeof f->si);
     for (int z = f->zmin; z <= f->zmax; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
                 if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
                 double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]};
                 if (X[1] - f->o[1] > 15.0) post[0] += X[0], post[1] += X[1], post[2] += X[2], np++;
@@ -94,8 +100,8 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     normalize(f->lr);
     /* mid-sagittal occupancy along AP */
     for (int z = f->zmin; z <= f->zmax; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
                 if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
                 double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
                 if (fabs(dot(d, f->lr)) > 3.0) continue;
@@ -129,8 +135,8 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     /* canal half width: nearest bone across LR at mid-canal depth */
     double mid = 0.5 * (f->wall + f->arch), half = 20.0;
     for (int z = f->zmin; z <= f->zmax; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
                 if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
                 double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
                 if (fabs(dot(d, f->ap) - mid) > 2.0) continue;
@@ -194,8 +200,8 @@ static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k,
     int nx = c->n[0], ny = c->n[1], nz = c->n[2], lo[3] = {nx, ny, nz}, hi[3] = {-1, -1, -1};
     size_t nxy = (size_t)nx * ny;
     for (int z = f->zmin; z <= f->zmax; z++)
-        for (int y = 0; y < ny; y++)
-            for (int x = 0; x < nx; x++) {
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
                 if (lab[i] != k + 1 || (body_only && parts[i] != SP_SEG_PART_BODY)) continue;
                 int p[3] = {x, y, z};
@@ -277,8 +283,8 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
         memcpy(fr[k].o, vert[k].body_centre, sizeof fr[k].o); /* canonical mm, from the centreline */
         level_frame(c, lab_rw, k, vert[k].axis_si, &fr[k]);
         for (int z = fr[k].zmin; z <= fr[k].zmax; z++)
-            for (int y = 0; y < ny; y++)
-                for (int x = 0; x < nx; x++) {
+            for (int y = fr[k].ymin; y <= fr[k].ymax; y++)
+                for (int x = fr[k].xmin; x <= fr[k].xmax; x++) {
                     size_t i = (size_t)z * nxy + (size_t)y * nx + x;
                     if (lab_rw[i] != k + 1) continue;
                     double d[3] = {x * c->spacing[0] - fr[k].o[0], y * c->spacing[1] - fr[k].o[1], z * c->spacing[2] - fr[k].o[2]};

@@ -88,7 +88,9 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         st = sp_fail(err, SP_ENOMEM, "out of memory");
         goto done;
     }
+    sp_log(SP_LOG_DEBUG, "segment: canonical + work grid %.2f s", now_s() - t0);
     st = seg_find_centreline(&w, L, err);
+    sp_log(SP_LOG_DEBUG, "segment: centreline done at %.2f s", now_s() - t0);
     if (st != SP_OK) goto done;
     nd = seg_find_discs(&w, L, disc, SP_SEG_MAX_VERT - 2, verbose);
     nlv = make_levels(L, disc, nd, lv);
@@ -96,8 +98,10 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         st = sp_fail(err, SP_EUNSUPPORTED, "no vertebra found along the spine column");
         goto done;
     }
+    sp_log(SP_LOG_DEBUG, "segment: discs done at %.2f s", now_s() - t0);
     seg_detect_anchors(&w, L, lv, nlv, verbose);
     seg_name_levels(lv, nlv, r);
+    sp_log(SP_LOG_DEBUG, "segment: anchors and names done at %.2f s", now_s() - t0);
     for (int k = 0; k < nlv; k++) {
         double p[3], t[3];
         seg_line_at_s(L, 0.5 * (lv[k].s_lo + lv[k].s_hi), p, t);
@@ -116,7 +120,9 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         goto done;
     }
     st = seg_label_instances(&c, &w, L, lv, nlv, lab);
+    sp_log(SP_LOG_DEBUG, "segment: instances done at %.2f s", now_s() - t0);
     if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, true, parts, r->vert);
+    sp_log(SP_LOG_DEBUG, "segment: parts done at %.2f s", now_s() - t0);
     if (st != SP_OK) {
         st = fail_with(err, st, "labelling");
         goto done;
