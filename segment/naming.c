@@ -264,8 +264,4 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         r->vert[k].ribs = lv[k].ribs;
         sp_seg_level_name(lv[k].label, r->vert[k].name);
     }
-    if (lv[0].open_lo && S < 0)
-        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped below; ");
-    if (nlv > 0 && lv[nlv - 1].open_hi)
-        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped above; ");
 }

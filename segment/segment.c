@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,6 +102,11 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     sp_log(SP_LOG_DEBUG, "segment: discs done at %.2f s", now_s() - t0);
     seg_detect_anchors(&w, L, lv, nlv, verbose);
     seg_name_levels(lv, nlv, r);
+    /* Cropped: the column runs into the first or last slice of the scan. */
+    if (L->z0 <= 1 && !lv[0].sacrum)
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped below (column cut by the scan); ");
+    if (L->z0 + L->n - 1 >= w.n[2] - 2)
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped above (column cut by the scan); ");
     sp_log(SP_LOG_DEBUG, "segment: anchors and names done at %.2f s", now_s() - t0);
     for (int k = 0; k < nlv; k++) {
         double p[3], t[3];
