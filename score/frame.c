@@ -89,6 +89,65 @@ int sc_extent(const sc_ctx *c, int k, bool body, const double p0[3], const doubl
     return 1;
 }
 
+/* Voxel size along a direction (mm): the length of the voxel's extent
+ * projected on dir, i.e. sum |dir_a| * spacing_a in grid axes. */
+static double vox_along(const sc_ctx *c, const double dir[3])
+{
+    const double *m = c->ct->ijk_to_lps;
+    double s = 0;
+    for (int a = 0; a < 3; a++) {
+        double col[3] = {m[a], m[4 + a], m[8 + a]}; /* grid axis a in LPS (times spacing) */
+        s += fabs(sp_dot3(col, dir));
+    }
+    return s;
+}
+
+/* Refines one end of a mask extent with the CT profile: the end is placed
+ * where the HU falls to half-way between the cortical peak just inside and
+ * the lowest value just outside (the disc), searching outward from the peak;
+ * linear interpolation between 0.1 mm samples. The mask end (a 0.5 crossing
+ * of voxel-centre labels) is only known to half a voxel; the partial volume
+ * of the endplate places it to a fraction of that. Kept when the profile
+ * shows no clear edge (peak - outside < 150 HU: destroyed or osteoporotic
+ * endplate) or when the crossing is more than 0.6 voxel from the mask end. */
+static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s)
+{
+    double vox = vox_along(c, dir);
+    if (vox > SC_EDGE_MAX_VOX_MM) return end; /* thick slices: the endplate's partial volume is too smeared */
+    double win_in = fmax(2.0, 1.0 * vox), win_out = fmax(2.5, 1.0 * vox);
+    double p[3], P = -1e9, tp = end, B = 1e9;
+    for (double u = -win_in; u <= 0.5 * vox + 1e-9; u += 0.1) {
+        sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+        double h = sc_sample_ct(c, p);
+        if (h > P) P = h, tp = u;
+    }
+    for (double u = 0; u <= win_out + 1e-9; u += 0.1) {
+        sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+        B = fmin(B, sc_sample_ct(c, p));
+    }
+    if (P - B < 150.0) return end;
+    double lv = 0.5 * (P + B) + SC_EDGE_BIAS * (P - B), prev = P;
+    for (double u = tp + 0.1; u <= win_out + 1e-9; u += 0.1) {
+        sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+        double h = sc_sample_ct(c, p);
+        if (h < lv) {
+            double f = (prev - lv) / (prev - h), e = u - 0.1 + 0.1 * f;
+            if (fabs(e) > 0.6 * vox) return end;
+            return end + s * e;
+        }
+        prev = h;
+    }
+    return end;
+}
+
+int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi)
+{
+    if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
+    *lo = refine_end(c, p0, dir, *lo, -1);
+    *hi = refine_end(c, p0, dir, *hi, +1);
+    return 1;
+}
+
 /* Least-squares plane w = a u + b v + c0 through n points (u, v, w); with
  * one refit that drops points off by more than 2 mm. Returns 0 on failure. */
 static int fit_plane(const double *u, const double *v, const double *w, int n, double out[3])
@@ -198,7 +257,7 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
             for (double u = cu - hu; u <= cu + hu + 1e-9 && m < GRID * GRID; u += BIN_MM) {
                 double p[3], lo, hi;
                 sc_point(v->centre, v->lr, u, v->ap, vv, v->si, 0, p);
-                if (!sc_extent(c, k, true, p, v->si, 40.0, &lo, &hi)) continue;
+                if (!sc_extent_hu(c, k, p, v->si, 40.0, &lo, &hi)) continue;
                 fu[m] = u, fv[m] = vv, top[m] = hi, bot[m] = lo, m++;
             }
         for (int sd = 0; sd < 2; sd++) {

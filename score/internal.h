@@ -67,6 +67,14 @@ double sc_sample_ct(const sc_ctx *c, const double p[3]);
 int sc_extent(const sc_ctx *c, int k, bool body, const double p0[3], const double dir[3], double tmax, double *lo,
               double *hi);
 
+/* sc_extent on the body mask, both ends refined with the CT's HU profile
+ * (sub-voxel endplates; frame.c). */
+#ifndef SC_EDGE_BIAS
+#define SC_EDGE_BIAS 0.2 /* crossing level above half-way (calibrated: 0 gives +1 mm heights at 2.5 mm slices) */
+#endif
+#define SC_EDGE_MAX_VOX_MM 3.2 /* no HU refinement along directions with coarser voxels */
+int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi);
+
 /* Refines vertebra k's body frame from its body voxels (frame.c). */
 void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score_vertebra *v);
 

@@ -25,6 +25,12 @@ static void body_mid(const sp_score_vertebra *v, double out[3])
     sc_point(v->centre, v->ap, t, v->ap, 0, v->ap, 0, out);
 }
 
+/* Point of v's posterior wall line at SI offset s. */
+static void wall_point(const sp_score_vertebra *v, double s, double out[3])
+{
+    sc_point(v->centre, v->si, s, v->ap, v->h.wall_a + v->h.wall_b * s, v->ap, 0, out);
+}
+
 static bool abnormal(const sp_score_vertebra *v)
 {
     return (v->les.character != SP_CHAR_NONE && v->les.character != SP_CHAR_NOT_ASSESSED) ||
@@ -60,6 +66,26 @@ void sc_measure_alignment(sp_score_result *r)
         body_mid(L, pl);
         for (int a = 0; a < 3; a++) q[a] = pu[a] - pl[a];
         d->translation_ap_mm = -sp_dot3(q, ap);
+        if (U->h.ok && L->h.ok && U->h.wall_ok && L->h.wall_ok) {
+            /* posterior wall lines: U's postero-inferior and L's
+             * postero-superior corners, both lines extrapolated to the
+             * mid point between them (angulation about the disc cancels) */
+            double cu[3], cl[3], m[3], wu[3], wl[3];
+            wall_point(U, U->h.post_lo, cu);
+            wall_point(L, L->h.post_hi, cl);
+            for (int a = 0; a < 3; a++) m[a] = 0.5 * (cu[a] + cl[a]);
+            double su = 0, sl = 0;
+            for (int a = 0; a < 3; a++) su += (m[a] - U->centre[a]) * U->si[a], sl += (m[a] - L->centre[a]) * L->si[a];
+            wall_point(U, su, wu);
+            wall_point(L, sl, wl);
+            for (int a = 0; a < 3; a++) q[a] = wu[a] - wl[a];
+            /* two estimates, each noisy by about +-1.5 mm (the mid points
+             * move with the body's mask at thick slices, the wall lines with
+             * the wall's shape): keep the smaller, so that a translation is
+             * reported only where both see it */
+            double tw = -sp_dot3(q, ap);
+            if (fabs(tw) < fabs(d->translation_ap_mm)) d->translation_ap_mm = tw;
+        }
         d->translation_lat_mm = sp_dot3(q, lr);
         d->depth_mm = L->h.ok ? L->h.depth : NAN;
         d->expected_sagittal_deg = NAN;

@@ -131,6 +131,12 @@ typedef struct sp_score_heights {
     double endplate_angle_deg;  /* between the superior and inferior endplate normals */
     double front_t, wall_t;     /* AP offsets (mm, + posterior) of the anterior surface and posterior wall */
     double width;               /* LR width of the body at the centre, mm */
+    /* posterior wall line in the mid-sagittal plane: AP offset (+ posterior)
+     * = wall_a + wall_b * s at SI offset s from the centre (least squares
+     * over the central 70 % of the posterior height); post_lo/post_hi = SI
+     * offsets of the ends of the posterior measuring line */
+    bool wall_ok;
+    double wall_a, wall_b, post_lo, post_hi;
 } sp_score_heights;
 
 typedef struct sp_score_lesion {

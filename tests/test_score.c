@@ -100,8 +100,13 @@ Test(score, heights_collapse_genant_vs_truth)
                   v->h.middle, num(t, "heights", "middle_mm"));
         cr_expect(fabs(v->h.posterior - num(t, "heights", "posterior_mm")) < 2.0, "%s posterior %.2f vs %.2f",
                   names[i], v->h.posterior, num(t, "heights", "posterior_mm"));
-        cr_expect_eq(v->h.genant, (int)num(t, "genant", "grade"), "%s genant %d (collapse %.1f vs %.1f)", names[i],
-                     v->h.genant, v->h.collapse_pct, num(t, "collapse_pct", NULL));
+        /* grade exact, except within 1.5 % of a grade boundary (20/25/40 %),
+         * where a 0.3 mm height difference changes the grade: one off there */
+        double tc = num(t, "collapse_pct", NULL);
+        bool near = fabs(tc - 20) < 1.5 || fabs(tc - 25) < 1.5 || fabs(tc - 40) < 1.5;
+        int tg = (int)num(t, "genant", "grade");
+        cr_expect(v->h.genant == tg || (near && abs(v->h.genant - tg) == 1), "%s genant %d (collapse %.1f vs %.1f)",
+                  names[i], v->h.genant, v->h.collapse_pct, tc);
     }
     const sp_score_vertebra *l1 = level(&r, "L1");
     cr_expect_str_eq(l1->h.shape, "wedge");
