@@ -113,6 +113,129 @@ sp_status sp_dicom_write_slice(const char *path, const sp_dicom_slice_meta *m,
  * project's root. Thread-safe. */
 void sp_dicom_new_uid(char out[SP_UID_LEN]);
 
+/* ---- Source-series references (io/series_refs.c + the shim) ------------ */
+
+/* Patient and study attributes of a source image, for the report header and
+ * the patient/study modules of derived objects. Never logged. */
+typedef struct sp_dicom_patient {
+    char patient_name[129], patient_id[65], patient_sex[17], patient_birth_date[17];
+    char study_date[17], study_time[17], accession_number[17], study_id[17];
+    char study_description[65], referring_physician[129];
+} sp_dicom_patient;
+
+/* Reads the patient/study attributes of path into *p (zeroed first).
+ * SP_EIO / SP_EDICOM with the file and the reason. */
+sp_status sp_dicom_read_patient(const char *path, sp_dicom_patient *p, sp_err *err);
+
+/* What a derived object needs to reference the series a volume came from. */
+typedef struct sp_series_refs {
+    sp_dicom_patient pat;
+    char study_uid[SP_UID_LEN], series_uid[SP_UID_LEN], frame_of_ref_uid[SP_UID_LEN];
+    char sop_class_uid[SP_UID_LEN];
+    char modality[17], series_description[65], manufacturer[65];
+    int series_number;
+    int n;                          /* referenced instances (distinct files, slice order) */
+    char (*sop_instance_uid)[SP_UID_LEN]; /* n of them; owned */
+    double (*ipp)[3];               /* position of each (first frame); owned */
+    int multiframe;                 /* instances hold several frames: no per-slice match */
+} sp_series_refs;
+
+struct sp_scan;
+/* Collects the references of series `index` of scan s (sp_io.h) and reads
+ * the patient/study attributes of its first file. *out is owned by the
+ * caller (sp_series_refs_free). SP_EINVAL for a NIfTI or bad index, SP_ENOMEM,
+ * SP_EIO / SP_EDICOM naming the file. */
+sp_status sp_io_series_refs(const struct sp_scan *s, int index, sp_series_refs **out, sp_err *err);
+void sp_series_refs_free(sp_series_refs *r); /* NULL ok */
+
+/* ---- Derived objects: Segmentation and Structured Report ---------------- */
+
+typedef struct sp_dicom_code {
+    const char *value, *scheme, *meaning; /* value NULL: absent */
+} sp_dicom_code;
+
+/* Patient, study and new-series attributes shared by SEG and SR. */
+typedef struct sp_dicom_derived_meta {
+    const char *patient_name, *patient_id, *patient_sex, *patient_birth_date;
+    const char *study_uid, *study_date, *study_time, *study_id, *accession_number;
+    const char *study_description, *referring_physician;
+    const char *series_uid, *sop_instance_uid, *series_description;
+    const char *content_date, *content_time; /* also instance creation date/time */
+    int series_number, instance_number;
+    const char *manufacturer, *model, *software_version;
+    /* referenced source series */
+    const char *ref_series_uid, *ref_sop_class_uid;
+    int nref;
+    const char (*ref_sop_instance_uid)[SP_UID_LEN];
+} sp_dicom_derived_meta;
+
+typedef struct sp_dicom_seg_segment {
+    const char *label, *description, *algorithm_name;
+    sp_dicom_code category, type;
+    uint8_t rgb[3];
+} sp_dicom_seg_segment;
+
+/* A frame is the pixels of one slice of a label map equal to `value`. */
+typedef struct sp_dicom_seg_frame {
+    int segment;              /* 1-based */
+    int slice;                /* index into ipp */
+    const uint8_t *labels;    /* rows*cols label values of that slice; borrowed */
+    uint8_t value;
+    const char *source_sop_instance; /* source image of this slice (derivation), NULL none */
+} sp_dicom_seg_frame;
+
+typedef struct sp_dicom_seg {
+    sp_dicom_derived_meta m;
+    const char *frame_of_ref_uid, *content_label, *content_creator;
+    int rows, cols;
+    double pixel_spacing[2], slice_thickness; /* row, column */
+    double iop[6];
+    const double (*ipp)[3];   /* per slice */
+    int nsegments;
+    const sp_dicom_seg_segment *segments;
+    int nframes;
+    const sp_dicom_seg_frame *frames;
+} sp_dicom_seg;
+
+/* Writes a binary DICOM Segmentation (dcmseg) to path. SP_EDICOM / SP_EIO
+ * with DCMTK's reason and the file. */
+sp_status sp_dicom_write_seg(const char *path, const sp_dicom_seg *s, sp_err *err);
+
+typedef enum sp_dicom_sr_type {
+    SP_SR_CONTAINER = 0, SP_SR_CODE, SP_SR_NUM, SP_SR_TEXT, SP_SR_UIDREF, SP_SR_IMAGE
+} sp_dicom_sr_type;
+
+typedef enum sp_dicom_sr_rel {
+    SP_SR_CONTAINS = 0, SP_SR_HAS_OBS_CONTEXT, SP_SR_HAS_CONCEPT_MOD, SP_SR_HAS_PROPERTIES,
+    SP_SR_INFERRED_FROM
+} sp_dicom_sr_rel;
+
+/* One content item, in document order; depth 0 is the root container. */
+typedef struct sp_dicom_sr_item {
+    int depth;
+    sp_dicom_sr_rel rel;      /* to the parent (ignored for the root) */
+    sp_dicom_sr_type type;
+    sp_dicom_code concept;
+    sp_dicom_code code;       /* SP_SR_CODE value; SP_SR_NUM unit */
+    double num;
+    const char *text;         /* SP_SR_TEXT / SP_SR_UIDREF value */
+    const char *template_id;  /* containers: "1500" etc. or NULL */
+    const char *ref_sop_class, *ref_sop_instance; /* SP_SR_IMAGE */
+    int ref_segment;          /* SP_SR_IMAGE of a SEG: segment number, 0 none */
+} sp_dicom_sr_item;
+
+typedef struct sp_dicom_sr {
+    sp_dicom_derived_meta m;
+    int nitems;
+    const sp_dicom_sr_item *items;
+    const char *private_scheme, *private_scheme_name; /* coding scheme identification, NULL none */
+    /* extra evidence (e.g. the SEG written alongside): same study */
+    const char *evidence_series_uid, *evidence_sop_class, *evidence_sop_instance;
+} sp_dicom_sr;
+
+/* Writes an Enhanced/Comprehensive SR document (dcmsr) to path. */
+sp_status sp_dicom_write_sr(const char *path, const sp_dicom_sr *s, sp_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,14 @@
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
+#include <dcmtk/dcmfg/fgderimg.h>
+#include <dcmtk/dcmfg/fgfracon.h>
+#include <dcmtk/dcmfg/fgpixmsr.h>
+#include <dcmtk/dcmfg/fgplanor.h>
+#include <dcmtk/dcmfg/fgplanpo.h>
+#include <dcmtk/dcmseg/segdoc.h>
+#include <dcmtk/dcmseg/segment.h>
+#include <dcmtk/dcmsr/dsrdoc.h>
 
 #include <climits>
 #include <cstdio>
@@ -21,6 +29,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
 
 #define SP_SHIM_TRY try {
 #define SP_SHIM_CATCH(err)                                                                       \
@@ -447,6 +456,274 @@ extern "C" sp_status sp_dicom_write_slice(const char *path, const sp_dicom_slice
                           : m->syntax == SP_TS_EXPLICIT_BE ? EXS_BigEndianExplicit
                                                            : EXS_LittleEndianExplicit;
     c = ff.saveFile(OFFilename(path), xs, EET_ExplicitLength, EGL_recalcGL, EPD_noChange);
+    if (c.bad()) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, c.text());
+    return SP_OK;
+    SP_SHIM_CATCH(err)
+}
+
+/* ---- Source patient/study attributes ------------------------------------ */
+
+extern "C" sp_status sp_dicom_read_patient(const char *path, sp_dicom_patient *p, sp_err *err)
+{
+    SP_SHIM_TRY
+    std::memset(p, 0, sizeof *p);
+    DcmFileFormat ff;
+    sp_status st = load(ff, path, 1024, err);
+    if (st != SP_OK) return st;
+    DcmDataset *ds = ff.getDataset();
+    copy_str(ds, DCM_PatientName, p->patient_name, sizeof p->patient_name);
+    copy_str(ds, DCM_PatientID, p->patient_id, sizeof p->patient_id);
+    copy_str(ds, DCM_PatientSex, p->patient_sex, sizeof p->patient_sex);
+    copy_str(ds, DCM_PatientBirthDate, p->patient_birth_date, sizeof p->patient_birth_date);
+    copy_str(ds, DCM_StudyDate, p->study_date, sizeof p->study_date);
+    copy_str(ds, DCM_StudyTime, p->study_time, sizeof p->study_time);
+    copy_str(ds, DCM_AccessionNumber, p->accession_number, sizeof p->accession_number);
+    copy_str(ds, DCM_StudyID, p->study_id, sizeof p->study_id);
+    copy_str(ds, DCM_StudyDescription, p->study_description, sizeof p->study_description);
+    copy_str(ds, DCM_ReferringPhysicianName, p->referring_physician, sizeof p->referring_physician);
+    return SP_OK;
+    SP_SHIM_CATCH(err)
+}
+
+/* ---- Derived objects: SEG and SR ----------------------------------------- */
+
+namespace {
+
+const char *nz(const char *v) { return v ? v : ""; }
+
+/* Patient, study, series, instance and date attributes common to SEG and SR,
+ * written over what DCMTK generated so that the file is reproducible. */
+void put_derived(DcmDataset *ds, const sp_dicom_derived_meta *m)
+{
+    char num[32];
+    put(ds, DCM_SpecificCharacterSet, "ISO_IR 100");
+    put(ds, DCM_PatientName, nz(m->patient_name));
+    put(ds, DCM_PatientID, nz(m->patient_id));
+    put(ds, DCM_PatientSex, nz(m->patient_sex));
+    put(ds, DCM_PatientBirthDate, nz(m->patient_birth_date));
+    put(ds, DCM_StudyInstanceUID, nz(m->study_uid));
+    put(ds, DCM_StudyDate, nz(m->study_date));
+    put(ds, DCM_StudyTime, nz(m->study_time));
+    put(ds, DCM_StudyID, nz(m->study_id));
+    put(ds, DCM_AccessionNumber, nz(m->accession_number));
+    put(ds, DCM_ReferringPhysicianName, nz(m->referring_physician));
+    if (m->study_description && m->study_description[0]) put(ds, DCM_StudyDescription, m->study_description);
+    put(ds, DCM_SeriesInstanceUID, nz(m->series_uid));
+    put(ds, DCM_SOPInstanceUID, nz(m->sop_instance_uid));
+    put(ds, DCM_SeriesDescription, nz(m->series_description));
+    std::snprintf(num, sizeof num, "%d", m->series_number);
+    put(ds, DCM_SeriesNumber, num);
+    std::snprintf(num, sizeof num, "%d", m->instance_number);
+    put(ds, DCM_InstanceNumber, num);
+    put(ds, DCM_ContentDate, nz(m->content_date));
+    put(ds, DCM_ContentTime, nz(m->content_time));
+    put(ds, DCM_InstanceCreationDate, nz(m->content_date));
+    put(ds, DCM_InstanceCreationTime, nz(m->content_time));
+    ds->findAndDeleteElement(DCM_SeriesDate);
+    ds->findAndDeleteElement(DCM_SeriesTime);
+    put(ds, DCM_Manufacturer, nz(m->manufacturer));
+    put(ds, DCM_ManufacturerModelName, nz(m->model));
+    put(ds, DCM_SoftwareVersions, nz(m->software_version));
+}
+
+OFCondition save_with_meta(DcmFileFormat &ff, const char *path)
+{
+    return ff.saveFile(OFFilename(path), EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL,
+                       EPD_noChange);
+}
+
+CodeSequenceMacro code_of(const sp_dicom_code &c)
+{
+    return CodeSequenceMacro(nz(c.value), nz(c.scheme), nz(c.meaning));
+}
+
+std::string ds_str(double v)
+{
+    char b[32];
+    std::snprintf(b, sizeof b, "%.10g", v);
+    return b;
+}
+
+} // namespace
+
+extern "C" sp_status sp_dicom_write_seg(const char *path, const sp_dicom_seg *s, sp_err *err)
+{
+    SP_SHIM_TRY
+    IODGeneralEquipmentModule::EquipmentInfo eq(nz(s->m.manufacturer), nz(s->m.model), "0",
+                                                nz(s->m.software_version));
+    ContentIdentificationMacro ci("1", nz(s->content_label), nz(s->content_label), nz(s->content_creator));
+    DcmSegmentation *raw = NULL;
+    OFCondition c = DcmSegmentation::createBinarySegmentation(raw, (Uint16)s->rows, (Uint16)s->cols, eq, ci);
+    if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: cannot create segmentation (%s)", path, c.text());
+    OFunique_ptr<DcmSegmentation> seg(raw);
+    seg->getFrameOfReference().setFrameOfReferenceUID(nz(s->frame_of_ref_uid));
+    seg->getStudy().setStudyInstanceUID(nz(s->m.study_uid));
+    seg->getSeries().setSeriesInstanceUID(nz(s->m.series_uid));
+    seg->getSOPCommon().setSOPInstanceUID(nz(s->m.sop_instance_uid));
+    seg->getPatient().setPatientID(nz(s->m.patient_id));
+    seg->getSegmentationSeriesModule().setSeriesNumber(std::to_string(s->m.series_number).c_str());
+    for (int i = 0; i < s->nsegments; i++) {
+        const sp_dicom_seg_segment *g = &s->segments[i];
+        DcmSegment *sg = NULL;
+        c = DcmSegment::create(sg, nz(g->label), code_of(g->category), code_of(g->type), DcmSegTypes::SAT_AUTOMATIC,
+                               nz(g->algorithm_name));
+        if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: segment %s (%s)", path, nz(g->label), c.text());
+        if (g->description && g->description[0]) sg->setSegmentDescription(g->description);
+        Uint16 num = 0;
+        c = seg->addSegment(sg, num);
+        if (c.bad()) {
+            delete sg;
+            return sp_fail(err, SP_EDICOM, "%s: segment %s (%s)", path, nz(g->label), c.text());
+        }
+    }
+    FGPixelMeasures pm;
+    pm.setPixelSpacing((ds_str(s->pixel_spacing[0]) + "\\" + ds_str(s->pixel_spacing[1])).c_str());
+    pm.setSliceThickness(ds_str(s->slice_thickness).c_str());
+    pm.setSpacingBetweenSlices(ds_str(s->slice_thickness).c_str());
+    OFunique_ptr<FGPlaneOrientationPatient> po(FGPlaneOrientationPatient::createMinimal(
+        ds_str(s->iop[0]).c_str(), ds_str(s->iop[1]).c_str(), ds_str(s->iop[2]).c_str(), ds_str(s->iop[3]).c_str(),
+        ds_str(s->iop[4]).c_str(), ds_str(s->iop[5]).c_str()));
+    if (!po || seg->addForAllFrames(pm).bad() || seg->addForAllFrames(*po).bad())
+        return sp_fail(err, SP_EDICOM, "%s: cannot set the shared geometry", path);
+    IODMultiframeDimensionModule &dims = seg->getDimensions();
+    OFString dim_uid = s->m.series_uid; /* any UID unique to this object */
+    dims.addDimensionIndex(DCM_ReferencedSegmentNumber, dim_uid, DCM_SegmentIdentificationSequence,
+                           "ReferencedSegmentNumber");
+    dims.addDimensionIndex(DCM_ImagePositionPatient, dim_uid, DCM_PlanePositionSequence, "ImagePositionPatient");
+    OFVector<Uint8> bits((size_t)s->rows * (size_t)s->cols);
+    for (int f = 0; f < s->nframes; f++) {
+        const sp_dicom_seg_frame *fr = &s->frames[f];
+        for (size_t i = 0; i < bits.size(); i++) bits[i] = fr->labels[i] == fr->value ? 1 : 0;
+        const double *p = s->ipp[fr->slice];
+        OFunique_ptr<FGPlanePosPatient> pp(
+            FGPlanePosPatient::createMinimal(ds_str(p[0]).c_str(), ds_str(p[1]).c_str(), ds_str(p[2]).c_str()));
+        FGFrameContent fc;
+        fc.setDimensionIndexValues((Uint32)fr->segment, 0);
+        fc.setDimensionIndexValues((Uint32)fr->slice + 1, 1);
+        OFVector<FGBase *> per;
+        per.push_back(pp.get());
+        per.push_back(&fc);
+        OFunique_ptr<FGDerivationImage> der;
+        if (fr->source_sop_instance) {
+            OFVector<ImageSOPInstanceReferenceMacro> src(1);
+            src[0].setReferencedSOPClassUID(nz(s->m.ref_sop_class_uid));
+            src[0].setReferencedSOPInstanceUID(fr->source_sop_instance);
+            der.reset(FGDerivationImage::createMinimal(src, "", CodeSequenceMacro("113076", "DCM", "Segmentation"),
+                                                       CodeSequenceMacro("121322", "DCM",
+                                                                         "Source image for image processing operation")));
+            if (der) per.push_back(der.get());
+        }
+        c = seg->addFrame(&bits[0], (Uint16)fr->segment, per);
+        if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: frame %d (%s)", path, f, c.text());
+    }
+    DcmFileFormat ff;
+    DcmDataset *ds = ff.getDataset();
+    c = seg->writeDataset(*ds);
+    if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: cannot build the segmentation (%s)", path, c.text());
+    put_derived(ds, &s->m);
+    put(ds, DCM_ContentCreatorName, nz(s->content_creator));
+    /* the source series, in the Common Instance Reference module */
+    ds->findAndDeleteElement(DCM_ReferencedSeriesSequence);
+    DcmItem *rs = NULL;
+    if (s->m.nref > 0 && ds->findOrCreateSequenceItem(DCM_ReferencedSeriesSequence, rs, 0).good()) {
+        rs->putAndInsertString(DCM_SeriesInstanceUID, nz(s->m.ref_series_uid));
+        for (int i = 0; i < s->m.nref; i++) {
+            DcmItem *ri = NULL;
+            if (rs->findOrCreateSequenceItem(DCM_ReferencedInstanceSequence, ri, -2).bad()) continue;
+            ri->putAndInsertString(DCM_ReferencedSOPClassUID, nz(s->m.ref_sop_class_uid));
+            ri->putAndInsertString(DCM_ReferencedSOPInstanceUID, s->m.ref_sop_instance_uid[i]);
+        }
+    }
+    c = save_with_meta(ff, path);
+    if (c.bad()) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, c.text());
+    return SP_OK;
+    SP_SHIM_CATCH(err)
+}
+
+namespace {
+
+DSRTypes::E_RelationshipType sr_rel(sp_dicom_sr_rel r)
+{
+    switch (r) {
+    case SP_SR_HAS_OBS_CONTEXT: return DSRTypes::RT_hasObsContext;
+    case SP_SR_HAS_CONCEPT_MOD: return DSRTypes::RT_hasConceptMod;
+    case SP_SR_HAS_PROPERTIES: return DSRTypes::RT_hasProperties;
+    case SP_SR_INFERRED_FROM: return DSRTypes::RT_inferredFrom;
+    default: return DSRTypes::RT_contains;
+    }
+}
+
+DSRTypes::E_ValueType sr_type(sp_dicom_sr_type t)
+{
+    switch (t) {
+    case SP_SR_CODE: return DSRTypes::VT_Code;
+    case SP_SR_NUM: return DSRTypes::VT_Num;
+    case SP_SR_TEXT: return DSRTypes::VT_Text;
+    case SP_SR_UIDREF: return DSRTypes::VT_UIDRef;
+    case SP_SR_IMAGE: return DSRTypes::VT_Image;
+    default: return DSRTypes::VT_Container;
+    }
+}
+
+DSRCodedEntryValue sr_code(const sp_dicom_code &c) { return DSRCodedEntryValue(nz(c.value), nz(c.scheme), nz(c.meaning)); }
+
+} // namespace
+
+extern "C" sp_status sp_dicom_write_sr(const char *path, const sp_dicom_sr *s, sp_err *err)
+{
+    SP_SHIM_TRY
+    DSRDocument doc(DSRTypes::DT_ComprehensiveSR);
+    DSRDocumentTree &t = doc.getTree();
+    int depth = -1;
+    for (int i = 0; i < s->nitems; i++) {
+        const sp_dicom_sr_item *it = &s->items[i];
+        size_t added;
+        if (i == 0) {
+            added = t.addContentItem(DSRTypes::RT_isRoot, DSRTypes::VT_Container);
+        } else if (it->depth > depth) {
+            added = t.addContentItem(sr_rel(it->rel), sr_type(it->type), DSRTypes::AM_belowCurrent);
+        } else {
+            for (int d = depth; d > it->depth; d--) t.goUp();
+            added = t.addContentItem(sr_rel(it->rel), sr_type(it->type), DSRTypes::AM_afterCurrent);
+        }
+        if (added == 0) return sp_fail(err, SP_EDICOM, "%s: SR item %d (%s) cannot go there", path, i, nz(it->concept.meaning));
+        depth = it->depth;
+        DSRContentItem &ci = t.getCurrentContentItem();
+        OFCondition c = ci.setConceptName(sr_code(it->concept));
+        if (c.good() && it->template_id) c = ci.setTemplateIdentification(it->template_id, "DCMR");
+        if (c.good()) {
+            switch (it->type) {
+            case SP_SR_CODE: c = ci.setCodeValue(sr_code(it->code)); break;
+            case SP_SR_NUM: c = ci.setNumericValue(DSRNumericMeasurementValue(ds_str(it->num).c_str(), sr_code(it->code))); break;
+            case SP_SR_TEXT:
+            case SP_SR_UIDREF: c = ci.setStringValue(nz(it->text)); break;
+            case SP_SR_IMAGE: {
+                DSRImageReferenceValue v(nz(it->ref_sop_class), nz(it->ref_sop_instance));
+                if (it->ref_segment > 0) v.getSegmentList().addItem((Uint32)it->ref_segment);
+                c = ci.setImageReference(v);
+                break;
+            }
+            default: break;
+            }
+        }
+        if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: SR item %d (%s): %s", path, i, nz(it->concept.meaning), c.text());
+    }
+    if (s->private_scheme) {
+        DSRCodingSchemeIdentificationList &cs = doc.getCodingSchemeIdentification();
+        if (cs.addItem(s->private_scheme).good()) cs.setCodingSchemeName(nz(s->private_scheme_name));
+    }
+    doc.completeDocument();
+    DSRSOPInstanceReferenceList &ev = doc.getCurrentRequestedProcedureEvidence();
+    for (int i = 0; i < s->m.nref; i++)
+        ev.addItem(nz(s->m.study_uid), nz(s->m.ref_series_uid), nz(s->m.ref_sop_class_uid), s->m.ref_sop_instance_uid[i]);
+    if (s->evidence_sop_instance)
+        ev.addItem(nz(s->m.study_uid), nz(s->evidence_series_uid), nz(s->evidence_sop_class), s->evidence_sop_instance);
+    DcmFileFormat ff;
+    DcmDataset *ds = ff.getDataset();
+    OFCondition c = doc.write(*ds);
+    if (c.bad()) return sp_fail(err, SP_EDICOM, "%s: cannot build the SR document (%s)", path, c.text());
+    put_derived(ds, &s->m);
+    c = save_with_meta(ff, path);
     if (c.bad()) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, c.text());
     return SP_OK;
     SP_SHIM_CATCH(err)

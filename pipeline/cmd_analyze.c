@@ -1,18 +1,28 @@
-/* cmd_analyze.c - `spinemet analyze PATH -o DIR`: load, segment (or import
- * labels), measure and score; writes DIR/report.json plus the label maps. */
+/* cmd_analyze.c - `spinemet analyze PATH -o DIR`: the main job. Stages:
+ * scan -> load -> segment -> measure + score -> report. Writes into DIR the
+ * label maps, report.json, report.html, report.csv, keyimages/NAME.png and, for
+ * DICOM input, seg.dcm and sr.dcm (docs/report.md). The input is only read.
+ *
+ * DESIGN: one progress line per stage on a terminal (stderr is a TTY, at the
+ * default log level); stage timings go into report.json's "timings" (scan is
+ * counted in "load"). report.json is written last so that it holds the
+ * report stage's own time. Patient data is never logged. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "core/sp_log.h"
 #include "core/sp_omp.h"
 #include "exit_codes.h"
+#include "io/dicom.h"
 #include "io/sp_io.h"
+#include "report/sp_report.h"
 #include "score/sp_score.h"
 #include "segment/sp_segment.h"
 
@@ -22,12 +32,17 @@ static void analyze_usage(FILE *f)
             "usage: spinemet analyze PATH -o DIR [--series SEL] [--threads N]\n"
             "                        [--labels FILE --label-scheme totalseg|verse]\n"
             "                        [--pain LEVEL=mechanical|occasional|none]... [--clinical FILE]\n"
+            "                        [--deidentify] [--no-dicom-out]\n"
             "\n"
             "Loads a CT series from PATH, segments the vertebrae (or imports --labels),\n"
             "measures each vertebra (body heights, collapse, Genant grade, lesion\n"
             "character and extent, alignment) and pre-fills SINS and WBB with the\n"
             "evidence for every value. Writes into DIR:\n"
             "  report.json       schema in docs/scoring.md\n"
+            "  report.html       one self-contained page with the key images (docs/report.md)\n"
+            "  report.csv        one row per vertebra\n"
+            "  keyimages/*.png   sagittal, coronal, one axial per level with a lesion\n"
+            "  seg.dcm, sr.dcm   DICOM Segmentation and TID 1500 report (DICOM input only)\n"
             "  vertebrae.nii.gz, parts.nii.gz, vertebrae.json  (as `spinemet segment`)\n"
             "Pain is a clinician's input: without it the SINS total is a range.\n"
             "\noptions:\n"
@@ -37,15 +52,80 @@ static void analyze_usage(FILE *f)
             "  --label-scheme S      numbering of --labels: totalseg or verse\n"
             "  --pain LEVEL=P        pain at a level (repeatable): mechanical, occasional, none\n"
             "  --clinical FILE       JSON sidecar {\"pain\": {\"T12\": \"mechanical\"}}\n"
+            "  --deidentify          no patient identifiers in any output\n"
+            "  --no-dicom-out        do not write seg.dcm and sr.dcm\n"
             "  --threads N           OpenMP threads (default: all cores)\n"
             "\nexit codes: 0 ok, 1 usage, 2 i/o, 3 no usable series, 4 no spine found\n");
 }
 
-static double now(void)
+typedef struct progress {
+    bool on;
+    int n;
+} progress;
+
+static void stage_done(progress *p, const char *name, double seconds)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    p->n++;
+    if (p->on) sp_log(SP_LOG_INFO, "[%d/5] %-8s %6.2f s", p->n, name, seconds);
+}
+
+static sp_status make_dir(const char *dir, sp_err *err)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return sp_fail(err, SP_EIO, "%s: cannot create (%s)", dir, strerror(errno));
+    return SP_OK;
+}
+
+/* Loads PATH like sp_io_load, keeping the scan for the DICOM references. */
+static sp_status load_input(const char *path, const char *sel, sp_volume **ct, sp_load_info *info,
+                            sp_series_refs **refs, sp_err *err)
+{
+    if (sp_io_is_nifti_path(path)) return sp_io_load(path, sel, ct, info, err);
+    sp_scan *s = NULL;
+    sp_status st = sp_io_scan(path, NULL, &s, err);
+    if (st != SP_OK) return st;
+    int idx = sp_scan_find_series(s, sel);
+    if (idx < 0)
+        st = sel ? sp_fail(err, SP_EINVAL, "%s: no series matches '%s'", path, sel)
+                 : sp_fail(err, SP_EDICOM, "%s: %s", path, s->chosen_reason);
+    else st = sp_io_load_series(s, idx, ct, info, err);
+    if (st == SP_OK && !s->series[idx].nifti) st = sp_io_series_refs(s, idx, refs, err);
+    sp_scan_free(s);
+    return st;
+}
+
+static void log_summary(const sp_score_result *res, const char *outdir)
+{
+    sp_log(SP_LOG_INFO, "%d vertebrae, %d with lesion%s%s -> %s/report.html", res->nvert, res->n_lesion_levels,
+           res->worst >= 0 ? "; most unstable " : "", res->worst >= 0 ? res->v[res->worst].name : "", outdir);
+    for (int k = 0; k < res->nvert; k++) {
+        const sp_score_vertebra *v = &res->v[k];
+        if (!v->sins.applicable) continue;
+        sp_log(SP_LOG_INFO, "  %-4s SINS imaging %d, total %d-%d (%s%s%s)", v->name, v->sins.imaging_subtotal,
+               v->sins.total_min, v->sins.total_max, sp_sins_category_name(v->sins.cat_min),
+               v->sins.cat_min != v->sins.cat_max ? " to " : "",
+               v->sins.cat_min != v->sins.cat_max ? sp_sins_category_name(v->sins.cat_max) : "");
+    }
+}
+
+/* Every output after report.json's inputs are known. */
+static sp_status write_reports(const sp_volume *ct, const sp_seg_result *seg, const sp_score_result *res,
+                               const sp_report_input *in, const sp_series_refs *refs, const sp_report_opts *ro,
+                               const char *outdir, sp_err *err)
+{
+    sp_report_ctx ctx;
+    sp_keyimages *ki = calloc(1, sizeof *ki);
+    if (!ki) return SP_ENOMEM;
+    sp_status st = sp_report_ctx_init(&ctx, ct, seg, res, in, refs, ro);
+    if (st == SP_OK) st = sp_report_keyimages(&ctx, outdir, ki, err);
+    if (st == SP_OK) st = sp_report_write_html(&ctx, ki, outdir, err);
+    if (st == SP_OK) st = sp_report_write_csv(&ctx, outdir, err);
+    if (st == SP_OK && ro->dicom) {
+        if (refs) st = sp_report_write_dicom(&ctx, outdir, err);
+        else sp_log(SP_LOG_INFO, "NIfTI input: seg.dcm and sr.dcm skipped (no DICOM series to reference)");
+    }
+    sp_report_ctx_clear(&ctx);
+    free(ki);
+    return st;
 }
 
 int sp_cmd_analyze(int argc, char **argv)
@@ -57,20 +137,25 @@ int sp_cmd_analyze(int argc, char **argv)
                                          {"pain", required_argument, NULL, 'p'},
                                          {"clinical", required_argument, NULL, 'c'},
                                          {"threads", required_argument, NULL, 't'},
+                                         {"deidentify", no_argument, NULL, 'd'},
+                                         {"no-dicom-out", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
     const char *outdir = NULL, *sel = NULL, *labels = NULL, *scheme = NULL, *clinical = NULL;
     sp_seg_opts so = {0};
+    sp_report_opts ro = {.deidentify = false, .dicom = true};
     sp_score_opts *sco = malloc(sizeof *sco);
     sp_volume *ct = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
+    sp_series_refs *refs = NULL;
     sp_load_info info;
     sp_err err = {0};
     sp_status st = SP_OK;
     int c;
     if (!sco) return SP_EXIT_NOMEM;
     sp_score_opts_init(sco);
+    memset(&info, 0, sizeof info);
     optind = 0;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
         if (c == 'o') outdir = optarg;
@@ -79,6 +164,8 @@ int sp_cmd_analyze(int argc, char **argv)
         else if (c == 'm') scheme = optarg;
         else if (c == 'c') clinical = optarg;
         else if (c == 't') so.threads = atoi(optarg);
+        else if (c == 'd') ro.deidentify = true;
+        else if (c == 'n') ro.dicom = false;
         else if (c == 'p') {
             if (sp_score_opts_set_pain(sco, optarg, &err) != SP_OK) {
                 sp_log(SP_LOG_ERROR, "%s", err.msg);
@@ -106,45 +193,50 @@ int sp_cmd_analyze(int argc, char **argv)
         return st == SP_EIO ? SP_EXIT_IO : SP_EXIT_USAGE;
     }
     if (so.threads > 0) sp_omp_set_threads(so.threads);
+    progress pg = {isatty(STDERR_FILENO) != 0, 0};
     sp_report_input in = {0};
-    double t0 = now();
-    st = sp_io_load(argv[optind], sel, &ct, &info, &err);
+    double t0 = sp_now();
+    st = load_input(argv[optind], sel, &ct, &info, &refs, &err);
     if (st == SP_OK && ct->dtype != SP_I16)
         st = sp_fail(&err, SP_EUNSUPPORTED, "%s: not an int16 HU volume", argv[optind]);
-    in.seconds_load = now() - t0;
-    t0 = now();
+    in.seconds_load = sp_now() - t0;
+    if (st == SP_OK) stage_done(&pg, "load", in.seconds_load);
+    t0 = sp_now();
     if (st == SP_OK) {
         if (labels) st = sp_seg_from_labels(ct, labels, scheme, &seg, &err);
         else st = sp_seg_run(ct, &so, &seg, &err);
     }
-    in.seconds_segment = now() - t0;
+    if (st == SP_OK) st = make_dir(outdir, &err);
     if (st == SP_OK) st = sp_seg_write(seg, outdir, &err);
+    in.seconds_segment = sp_now() - t0;
+    if (st == SP_OK) stage_done(&pg, "segment", in.seconds_segment);
     if (st == SP_OK) st = sp_score_run(ct, seg, sco, &res, &err);
     if (st == SP_OK) {
-        char path[4096];
-        t0 = now();
-        in.path = argv[optind], in.series = sel, in.source = info.source, in.modality = info.modality;
+        in.seconds_measure = res->seconds_measure, in.seconds_score = res->seconds_score;
+        stage_done(&pg, "measure", res->seconds_measure);
+        stage_done(&pg, "score", res->seconds_score);
+        t0 = sp_now();
+        in.path = ro.deidentify ? "(de-identified)" : argv[optind];
+        in.series = ro.deidentify ? NULL : sel;
+        in.source = info.source, in.modality = info.modality;
         in.description = info.description, in.labels = labels, in.label_scheme = scheme;
         in.nx = ct->nx, in.ny = ct->ny, in.nz = ct->nz;
         memcpy(in.spacing, ct->spacing, sizeof in.spacing);
         in.seg_flags = seg->flags;
-        snprintf(path, sizeof path, "%s/report.json", outdir);
-        in.seconds_report = 0;
-        st = sp_score_write_report(res, seg, &in, path, &err);
+        st = write_reports(ct, seg, res, &in, refs, &ro, outdir, &err);
         if (st == SP_OK) {
-            sp_log(SP_LOG_INFO, "%d vertebrae, %d with lesion%s%s -> %s", res->nvert, res->n_lesion_levels,
-                   res->worst >= 0 ? "; most unstable " : "", res->worst >= 0 ? res->v[res->worst].name : "", path);
-            for (int k = 0; k < res->nvert; k++) {
-                const sp_score_vertebra *v = &res->v[k];
-                if (!v->sins.applicable) continue;
-                sp_log(SP_LOG_INFO, "  %-4s SINS imaging %d, total %d-%d (%s%s%s)", v->name, v->sins.imaging_subtotal,
-                       v->sins.total_min, v->sins.total_max, sp_sins_category_name(v->sins.cat_min),
-                       v->sins.cat_min != v->sins.cat_max ? " to " : "",
-                       v->sins.cat_min != v->sins.cat_max ? sp_sins_category_name(v->sins.cat_max) : "");
-            }
+            char path[4096];
+            snprintf(path, sizeof path, "%s/report.json", outdir);
+            in.seconds_report = sp_now() - t0;
+            st = sp_score_write_report(res, seg, &in, path, &err);
+        }
+        if (st == SP_OK) {
+            stage_done(&pg, "report", sp_now() - t0);
+            log_summary(res, outdir);
         }
     }
-    if (st != SP_OK) sp_log(SP_LOG_ERROR, "%s", err.msg);
+    if (st != SP_OK) sp_log(SP_LOG_ERROR, "%s", err.msg[0] ? err.msg : sp_status_str(st));
+    sp_series_refs_free(refs);
     sp_score_result_free(res);
     sp_seg_result_free(seg);
     sp_vol_free(ct);

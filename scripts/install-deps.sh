@@ -12,6 +12,7 @@ PACKAGES=(
   libcriterion-dev                          # tests
   dicom3tools                               # dciodvfy: validates our DICOM output in tests
   dcm2niix time                             # the reference converter and GNU time, for bench/
+  chromium                                  # headless rendering check of report.html in tests
 )
 
 missing=()
