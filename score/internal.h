@@ -81,6 +81,10 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
 /* Heights, depth, measuring lines (measure_heights.c). */
 void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 
+/* Deep voxels (reference bone, blastic seeds): >= 3 mm and >= this many voxels inside. */
+#define SC_DEEP_VOXELS 1.5
+/* Smallest lesion seed component in voxels (besides SP_LESION_MIN_ML). */
+#define SC_MIN_SEED_VOXELS 27
 /* Per-level deep trabecular HU (measure_lesion.c). */
 void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v);
 /* Lesion of vertebra k given the reference thresholds in r (measure_lesion.c). */

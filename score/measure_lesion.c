@@ -61,6 +61,18 @@ static void radius(const sc_ctx *c, double mm, int r[3])
     }
 }
 
+/* Depth that keeps the cortex's partial volume out: mm, but at least 1.5
+ * voxels along each axis (a voxel 1 voxel inside a 3 mm grid still holds
+ * part of the cortex or endplate). */
+static void radius_deep(const sc_ctx *c, double mm, int r[3])
+{
+    for (int a = 0; a < 3; a++) {
+        double d = fmax(mm, SC_DEEP_VOXELS * c->ct->spacing[a]);
+        r[a] = (int)ceil(d / c->ct->spacing[a] - 0.25);
+        if (r[a] < 1) r[a] = 1;
+    }
+}
+
 void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v)
 {
     const int *b = c->box[k];
@@ -73,7 +85,7 @@ void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v)
         free(h);
         return;
     }
-    radius(c, 3.0, r);
+    radius_deep(c, 3.0, r);
     for (int z = b[4]; z <= b[5]; z++)
         for (int y = b[2]; y <= b[3]; y++)
             for (int x = b[0]; x <= b[1]; x++) {
@@ -165,7 +177,7 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     const int16_t *ct = c->ct->data;
     sp_score_lesion *L = &v->les;
     int d[3] = {b[1] - b[0] + 1, b[3] - b[2] + 1, b[5] - b[4] + 1};
-    int r2[3], r3[3], r1[3] = {1, 1, 1};
+    int r2[3], r3[3], rd[3], r1[3] = {1, 1, 1};
     memset(L, 0, sizeof *L);
     L->character = SP_CHAR_NONE;
     if (b[1] < b[0] || isnan(r->ref_hu)) {
@@ -183,8 +195,9 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
         goto done;
     }
     L->assessed = true;
-    radius(c, 2.0, r2);
+    radius_deep(c, 2.0, r2);
     radius(c, 3.0, r3);
+    radius_deep(c, 3.0, rd);
     /* candidates and seeds */
     for (int z = 0; z < d[2]; z++)
         for (int y = 0; y < d[1]; y++)
@@ -201,11 +214,14 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                 }
                 if (ct[i] > r->blastic_thr && !surf) {
                     f |= M_BCAND;
-                    if (inside(c, v->label, X, Y, Z, r3)) f |= M_BLASTIC;
+                    if (inside(c, v->label, X, Y, Z, rd)) f |= M_BLASTIC;
                 }
                 m[((size_t)z * d[1] + y) * d[0] + x] = f;
             }
+    /* a seed component must also span about 3 voxels each way (27 voxels):
+     * smaller ones cannot be told from partial volume at coarse grids */
     int64_t minvox = (int64_t)ceil(SP_LESION_MIN_ML / c->vox_ml);
+    if (minvox < SC_MIN_SEED_VOXELS) minvox = SC_MIN_SEED_VOXELS;
     drop_small(m, d, M_LYTIC, minvox, stack, comp);
     drop_small(m, d, M_BLASTIC, minvox, stack, comp);
     grow(m, d, M_LYTIC, M_LCAND, M_SURFACE, 25); /* through the interior (thin pedicles) */
