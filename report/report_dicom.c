@@ -262,7 +262,7 @@ static void add_num(sr_build *b, int depth, const char *code, const char *meanin
 {
     if (!isfinite(v)) return;
     sp_dicom_sr_item *i = add(b, depth, SP_SR_CONTAINS, SP_SR_NUM, (sp_dicom_code){code, PRIV, meaning});
-    if (i) i->num = v, i->code = unit;
+    if (i) i->num = round(v * 100.0) / 100.0, i->code = unit; /* 0.01 is below any measurement's precision */
 }
 
 static const sp_dicom_code MM = {"mm", "UCUM", "millimeter"}, PCT = {"%", "UCUM", "percent"},
