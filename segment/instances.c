@@ -5,7 +5,7 @@
  * matters when its marrow is below the threshold) and at least 1.5 mm inside the
  * two disc planes (point + tangent) that bound it. A multi-source
  * breadth-first growth then walks the bone (>= 110 HU, 6-connected) inside a
- * cylinder of 60 mm around the centreline; every bone voxel takes the label
+ * cylinder of 50 mm around the centreline (rib shafts and iliac crests stay out); every bone voxel takes the label
  * of the seed it is geodesically nearest to, so posterior elements follow
  * their own pedicles even where a facet joint or an osteophyte touches the
  * neighbour. The queue is filled in index order and processed first in,
@@ -23,7 +23,7 @@
 
 #define SEED_RADIUS_MM 15.0
 #define SEED_MARGIN_MM 1.5
-#define ROI_RADIUS_MM 60.0
+#define ROI_RADIUS_MM 50.0
 
 /* Centreline point (canonical voxel coords) and tangent at canonical slice z;
  * false outside the line. */
