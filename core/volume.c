@@ -2,7 +2,11 @@
  *
  * DESIGN: sizes are multiplied with overflow checks (FFmpeg av_size_mult) and
  * data are 64-byte aligned and zero-filled, so kernels can vectorise and a
- * volume that is only partly written never holds garbage. */
+ * volume that is only partly written never holds garbage. The zeroing comes
+ * from calloc (over-allocated by 64 bytes and aligned by hand, the original
+ * pointer kept just below the data): large blocks are fresh zero pages from
+ * the kernel, touched first by whichever thread writes them, instead of a
+ * serial memset over hundreds of megabytes. */
 #include "sp_volume.h"
 
 #include <stdlib.h>
@@ -31,17 +35,21 @@ sp_volume *sp_vol_new(sp_dtype t, int32_t nx, int32_t ny, int32_t nz)
     sp_volume *v;
     if (es == 0 || nx <= 0 || ny <= 0 || nz <= 0) return NULL;
     if (!mul_ok((size_t)nx, (size_t)ny, &n) || !mul_ok(n, (size_t)nz, &n) ||
-        !mul_ok(n, es, &bytes) || bytes > SIZE_MAX - 64)
+        !mul_ok(n, es, &bytes) || bytes > SIZE_MAX - 256)
         return NULL;
     bytes = (bytes + 63) & ~(size_t)63;
     v = calloc(1, sizeof *v);
     if (!v) return NULL;
-    v->data = aligned_alloc(64, bytes);
-    if (!v->data) {
-        free(v);
-        return NULL;
+    {
+        char *raw = calloc(1, bytes + 64 + sizeof(void *));
+        if (!raw) {
+            free(v);
+            return NULL;
+        }
+        uintptr_t a = ((uintptr_t)raw + sizeof(void *) + 63) & ~(uintptr_t)63;
+        ((void **)a)[-1] = raw;
+        v->data = (void *)a;
     }
-    memset(v->data, 0, bytes);
     v->dtype = t;
     v->nx = nx;
     v->ny = ny;
@@ -77,7 +85,7 @@ sp_volume *sp_vol_clone(const sp_volume *v)
 void sp_vol_free(sp_volume *v)
 {
     if (!v) return;
-    free(v->data);
+    if (v->data) free(((void **)v->data)[-1]);
     free(v);
 }
 
