@@ -292,6 +292,42 @@ done:
     free(top), free(bot), free(fu), free(fw);
 }
 
+/* A label that also covers the spinal canal (a segmentation error) would
+ * put the canal's CSF and fat in the body as "lytic" tissue. Along AP from
+ * the body centre to the label's exit at hi: a cortical peak (>= 350 HU)
+ * followed within 3 mm by >= 6 mm of fluid/fat/soft tissue (< 100 HU) that
+ * still lies inside the label is the posterior wall and the canal behind
+ * it; the wall is then placed where the HU falls half-way from the peak.
+ * Only called when the label reaches much further behind the centre than in
+ * front of it. Returns the (possibly reduced) wall offset. */
+static double canal_in_label(const sc_ctx *c, const double o[3], const double ap[3], double hi)
+{
+    double p[3], prof[256];
+    int n = 0;
+    for (double t = 0; t <= hi && n < 256; t += 0.5) {
+        sc_point(o, ap, t, ap, 0, ap, 0, p);
+        prof[n++] = sc_sample_ct(c, p);
+    }
+    for (int i = 4; i < n; i++) {
+        if (prof[i] < 350.0) continue;
+        /* peak of this cortex */
+        int pk = i;
+        while (pk + 1 < n && prof[pk + 1] >= prof[pk]) pk++;
+        int j = pk + 1;
+        while (j < n && j <= pk + 6 && prof[j] >= 100.0) j++;
+        int run = 0;
+        while (j + run < n && prof[j + run] < 100.0) run++;
+        if (run >= 12) {
+            double half = 0.5 * (prof[pk] + prof[j]);
+            int e = pk;
+            while (e + 1 < n && prof[e + 1] >= half) e++;
+            return 0.5 * e + 0.25;
+        }
+        i = pk;
+    }
+    return hi;
+}
+
 void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
 {
     double lo, hi, lo2, hi2;
@@ -305,6 +341,7 @@ void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
     if (!sc_extent(c, k, false, sv->body_centre, sv->axis_ap, 60.0, &lo, &hi)) return;
     if (!sc_extent(c, k, false, sv->body_centre, sv->axis_lr, 60.0, &lo2, &hi2)) return;
     if (hi < 5.0 || -lo < 5.0) return;
+    if (hi > 1.4 * -lo) hi = canal_in_label(c, sv->body_centre, sv->axis_ap, hi); /* label deeper behind the centre than in front */
     c->bwall[k] = hi;
     c->bhalf[k] = fmax(-lo2, hi2) + 1.0;
     c->bok[k] = true;

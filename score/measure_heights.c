@@ -20,9 +20,11 @@ static void canal(const sc_ctx *c, sp_score_vertebra *v)
 {
     double p[3], t, arch = NAN, half[2] = {NAN, NAN};
     v->canal_ok = false;
+    /* the arch is labelled bone (a label that also fills the canal gives
+     * itself away by the canal's low HU) */
     for (t = v->h.wall_t + 1.0; t < v->h.wall_t + 35.0; t += 0.25) {
         sc_point(v->centre, v->ap, t, v->ap, 0, v->ap, 0, p);
-        if (sc_sample_mask(c, v->k, false, p) >= 0.5) {
+        if (sc_sample_mask(c, v->k, false, p) >= 0.5 && sc_sample_ct(c, p) >= SC_ARCH_HU) {
             arch = t;
             break;
         }
@@ -35,6 +37,18 @@ static void canal(const sc_ctx *c, sp_score_vertebra *v)
             if (sc_sample_mask(c, v->k, false, p) >= 0.5) {
                 half[s] = t;
                 break;
+            }
+        }
+    /* label in the canal: the pedicles are where the bone is */
+    if ((!isnan(half[0]) && half[0] < 4.0) || (!isnan(half[1]) && half[1] < 4.0))
+        for (int s = 0; s < 2; s++) {
+            half[s] = NAN;
+            for (t = 1.0; t < 20.0; t += 0.25) {
+                sc_point(v->centre, v->ap, mid, v->lr, s ? -t : t, v->lr, 0, p);
+                if (sc_sample_mask(c, v->k, false, p) >= 0.5 && sc_sample_ct(c, p) >= SC_ARCH_HU) {
+                    half[s] = t;
+                    break;
+                }
             }
         }
     double hw = !isnan(half[0]) && !isnan(half[1]) ? 0.5 * (half[0] + half[1]) : !isnan(half[0]) ? half[0]
