@@ -243,12 +243,13 @@ static sp_status reformat(const sp_report_ctx *ctx, const sampler *s, const clin
         int y = (int)lround((zhi - p[2]) / px) - sp_font_height(2) / 2;
         sp_font_draw(&c, 4, y, 2, name, sp_report_has_lesion(v) ? ORANGE : level_rgb(v->label));
     }
-    const int mid_y = c.h / 2, sc = 2;
+    /* orientation letters in the top corners and edges, clear of the level names */
+    const int sc = 2;
     sp_font_draw(&c, c.w / 2 - 6, 3, sc, "S", WHITE);
     sp_font_draw(&c, c.w / 2 - 6, c.h - sp_font_height(sc) - 3, sc, "I", WHITE);
-    sp_font_draw(&c, c.w - sp_font_width("P", sc) - 3, mid_y, sc, sagittal ? "P" : "L", WHITE);
-    if (sagittal) sp_font_draw(&c, 3, mid_y + 20, sc, "A", WHITE);
-    else sp_font_draw(&c, 3, mid_y + 20, sc, "R", WHITE);
+    sp_font_draw(&c, c.w - sp_font_width("P", sc) - 3, 3, sc, sagittal ? "P" : "L", WHITE);
+    sp_font_draw(&c, c.w - sp_font_width("P", sc) - 3, c.h - sp_font_height(sc) - 3, sc, sagittal ? "P" : "L", WHITE);
+    sp_font_draw(&c, 3, c.h - sp_font_height(sc) - 3, sc, sagittal ? "A" : "R", WHITE);
     free(lab), free(les);
     char cap[200];
     snprintf(cap, sizeof cap,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sp_omp.h"
 #include "sp_version.h"
 
 #define SEG_SOP_CLASS "1.2.840.10008.5.1.4.1.1.66.4"
@@ -202,18 +203,29 @@ static sp_status write_seg(const sp_report_ctx *ctx, const char *path, const der
                 break;
             }
         }
+    /* which label values each slice holds: one pass over each map */
     const uint8_t *lab = ctx->seg->vertebrae->data;
+    uint8_t(*in_lab)[256] = calloc((size_t)nz, sizeof *in_lab);
+    uint8_t(*in_les)[256] = calloc((size_t)nz, sizeof *in_les);
+    if (!in_lab || !in_les) {
+        free(frames), free(ipp), free(source), free(in_lab), free(in_les);
+        return SP_ENOMEM;
+    }
+    /* each iteration writes row z of in_lab and in_les */
+    SP_OMP(parallel for schedule(static) default(none) shared(in_lab, in_les, lab, les) firstprivate(nz, plane))
+    for (int z = 0; z < nz; z++) {
+        const uint8_t *a = lab + (size_t)z * plane, *b = les + (size_t)z * plane;
+        for (size_t i = 0; i < plane; i++) in_lab[z][a[i]] = 1, in_les[z][b[i]] = 1;
+    }
     for (int s = 0; s < ns; s++) {
         const uint8_t *map = seg_lesion[s] ? les : lab;
         for (int z = 0; z < nz; z++) {
+            if (!(seg_lesion[s] ? in_les : in_lab)[z][seg_value[s]]) continue;
             const uint8_t *sl = map + (size_t)z * plane;
-            bool any = false;
-            for (size_t i = 0; i < plane && !any; i++) any = sl[i] == seg_value[s];
-            if (!any) continue;
             if (nf == cap) {
                 sp_dicom_seg_frame *nfr = realloc(frames, 2 * cap * sizeof *frames);
                 if (!nfr) {
-                    free(frames), free(ipp), free(source);
+                    free(frames), free(ipp), free(source), free(in_lab), free(in_les);
                     return SP_ENOMEM;
                 }
                 frames = nfr, cap *= 2;
@@ -221,6 +233,7 @@ static sp_status write_seg(const sp_report_ctx *ctx, const char *path, const der
             frames[nf++] = (sp_dicom_seg_frame){s + 1, z, sl, (uint8_t)seg_value[s], source[z]};
         }
     }
+    free(in_lab), free(in_les);
     sp_dicom_seg S;
     memset(&S, 0, sizeof S);
     fill_meta(ctx, &S.m, d, "spinemet vertebrae and lesions", 9701);

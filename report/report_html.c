@@ -145,7 +145,7 @@ static void summary(FILE *f, const sp_report_ctx *ctx)
             const char *side = v->les.side[0] && v->les.side[1] ? "both sides"
                                : v->les.side[0]                 ? "patient's left"
                                : v->les.side[1]                 ? "patient's right"
-                                                                : "body only";
+                                                                : "none";
             snprintf(b, sizeof b, "%s, %.0f %% of body, posterolateral: %s%s%s", sp_report_char_name(v->les.character),
                      v->les.body_involvement_pct, side, v->les.epidural ? ", epidural" : "",
                      v->les.paravertebral ? ", paravertebral" : "");
