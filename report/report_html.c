@@ -84,7 +84,10 @@ static void flags(FILE *f, const sp_report_ctx *ctx)
     fputs("<h2>Flags</h2><ul id=\"flags\">", f);
     int n = 0;
     if (seg->flags[0]) {
-        fputs("<li class=\"flag\">Segmentation: ", f), esc(f, seg->flags), fputs("</li>", f), n++;
+        char fl[sizeof seg->flags];
+        snprintf(fl, sizeof fl, "%s", seg->flags);
+        for (size_t e = strlen(fl); e > 0 && (fl[e - 1] == ' ' || fl[e - 1] == ';'); e--) fl[e - 1] = '\0';
+        fputs("<li class=\"flag\">Segmentation: ", f), esc(f, fl), fputs("</li>", f), n++;
     }
     if (strstr(seg->flags, "cropped"))
         fputs("<li class=\"flag\">Cropped scan: levels at the edge of the field of view may be incomplete; "
@@ -172,8 +175,13 @@ static void summary(FILE *f, const sp_report_ctx *ctx)
             cell(f, b);
         }
         char zw[96], lw[32];
-        cell(f, les ? sp_report_zones_words(v->les.zones, zw, sizeof zw) : "-");
-        cell(f, les ? sp_report_layers_words(v->les.layers, lw, sizeof lw) : "-");
+        if (les && !v->canal_ok) {
+            cell(f, "not assessed (canal not found)");
+            cell(f, sp_report_layers_words(v->les.layers, lw, sizeof lw));
+        } else {
+            cell(f, les ? sp_report_zones_words(v->les.zones, zw, sizeof zw) : "-");
+            cell(f, les ? sp_report_layers_words(v->les.layers, lw, sizeof lw) : "-");
+        }
         fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n", f);

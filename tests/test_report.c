@@ -343,3 +343,38 @@ Test(report, values_match_truth_on_several_phantoms)
                         "\"pixel_mm\":1.5}}",
                         NULL, true);
 }
+
+Test(report, progress_line_per_stage_on_a_terminal_only)
+{
+    if (sp_test_system("command -v script > /dev/null 2>&1") != 0) cr_skip_test("script(1) not installed: skipped");
+    make_phantom("ph", SPEC_L1);
+    char cmd[2048];
+    /* script(1) gives the command a terminal */
+    snprintf(cmd, sizeof cmd, "script -qec '%s analyze %s/ph/dicom -o %s/tty --no-dicom-out' /dev/null > %s/tty.txt 2>&1",
+             sp_test_binary(), tmp, tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
+    char *t = slurp("tty.txt", NULL);
+    static const char *const stages[] = {"[1/5] load", "[2/5] segment", "[3/5] measure", "[4/5] score", "[5/5] report"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        cr_expect(strstr(t, stages[i]) != NULL, "no progress line '%s' on a terminal:\n%s", stages[i], t);
+    cr_expect(strstr(t, "PHANTOM") == NULL, "patient data in the log");
+    free(t);
+    /* not a terminal: no progress lines */
+    cr_assert_eq(analyze("ph", "pipe", "--no-dicom-out"), 0);
+    snprintf(cmd, sizeof cmd, "grep -q '\\[1/5\\]' %s/pipe.err", tmp);
+    cr_expect_neq(sp_test_system(cmd), 0, "progress lines without a terminal");
+}
+
+Test(report, no_usable_series_is_exit_3_naming_the_folder)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/empty && echo hello > %s/empty/notes.txt", tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s analyze %s/empty -o %s/out 2> %s/err.txt", sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 3);
+    char *e = slurp("err.txt", NULL);
+    cr_expect(strstr(e, "/empty") != NULL && strstr(e, "no usable") != NULL, "message: %s", e);
+    free(e);
+    snprintf(cmd, sizeof cmd, "test ! -e %s/out/report.html", tmp);
+    cr_expect_eq(sp_test_system(cmd), 0, "no report for a failed run");
+}
