@@ -26,14 +26,16 @@ static void run_ok(const char *fmt, const char *a, const char *b)
     cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
 }
 
-static void make_outputs(void)
+static void make_outputs_with(const char *extra)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "printf '%%s' '%s' > %s/spec.json && %s -q phantom %s/spec.json -o %s/ph && %s -q analyze %s/ph/dicom -o %s/out",
-             SPEC, tmp, sp_test_binary(), tmp, tmp, sp_test_binary(), tmp, tmp);
+             "printf '%%s' '%s' > %s/spec.json && %s -q phantom %s/spec.json -o %s/ph && %s -q analyze %s/ph/dicom -o %s/out %s",
+             SPEC, tmp, sp_test_binary(), tmp, tmp, sp_test_binary(), tmp, tmp, extra);
     cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
 }
+
+static void make_outputs(void) { make_outputs_with(""); }
 
 static bool have(const char *tool)
 {
@@ -43,10 +45,10 @@ static bool have(const char *tool)
 }
 
 /* dciodvfy prints "Error - ..." lines for violations; warnings are allowed. */
-static void validate(const char *file)
+static void validate(const char *file, const char *extra)
 {
     if (!have("dciodvfy")) cr_skip_test("dciodvfy (dicom3tools) not installed: skipped");
-    make_outputs();
+    make_outputs_with(extra);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "dciodvfy %s/out/%s > %s/v.txt 2>&1; ! grep -q '^Error' %s/v.txt", tmp, file, tmp, tmp);
     int rc = sp_test_system(cmd);
@@ -57,8 +59,10 @@ static void validate(const char *file)
     cr_expect_eq(rc, 0, "dciodvfy found errors in %s", file);
 }
 
-Test(report_dicom, seg_passes_dciodvfy) { validate("seg.dcm"); }
-Test(report_dicom, sr_passes_dciodvfy) { validate("sr.dcm"); }
+Test(report_dicom, seg_passes_dciodvfy) { validate("seg.dcm", ""); }
+Test(report_dicom, sr_passes_dciodvfy) { validate("sr.dcm", ""); }
+Test(report_dicom, deidentified_seg_passes_dciodvfy) { validate("seg.dcm", "--deidentify"); }
+Test(report_dicom, deidentified_sr_passes_dciodvfy) { validate("sr.dcm", "--deidentify"); }
 
 Test(report_dicom, seg_loads_back_with_segments_and_source_reference)
 {
