@@ -240,6 +240,78 @@ static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k,
     free(m), free(stack);
 }
 
+typedef struct pt2 {
+    int x, y;
+} pt2;
+
+static long cross2(pt2 o, pt2 a, pt2 b) { return (long)(a.x - o.x) * (b.y - o.y) - (long)(a.y - o.y) * (b.x - o.x); }
+
+static int cmp_pt(const void *a, const void *b)
+{
+    const pt2 *p = a, *q = b;
+    return p->x != q->x ? p->x - q->x : p->y - q->y;
+}
+
+/* Convex hull (monotone chain) of pts[0..n) into h; returns its size. */
+static int hull2(pt2 *pts, int n, pt2 *h)
+{
+    int k = 0;
+    qsort(pts, (size_t)n, sizeof *pts, cmp_pt);
+    for (int i = 0; i < n; i++) {
+        while (k >= 2 && cross2(h[k - 2], h[k - 1], pts[i]) <= 0) k--;
+        h[k++] = pts[i];
+    }
+    for (int i = n - 2, t = k + 1; i >= 0; i--) {
+        while (k >= t && cross2(h[k - 2], h[k - 1], pts[i]) <= 0) k--;
+        h[k++] = pts[i];
+    }
+    return k > 1 ? k - 1 : k;
+}
+
+/* A body destroyed by lytic tumour keeps only a rim of bone, so growth and
+ * hole filling leave most of it out. Only for such a body (fewer voxels than
+ * 60 % of the smaller of its two neighbours): in each axial slice, voxels inside the convex
+ * hull of the body's voxels, in front of the posterior wall and not fat
+ * (>= -50 HU: tumour or marrow) join the body. Intact bodies are left alone:
+ * on them the hull only adds soft tissue at the waist. */
+static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
+{
+    int nx = c->n[0], ny = c->n[1];
+    size_t nxy = (size_t)nx * ny;
+    int bw = f->xmax - f->xmin + 1, bh = f->ymax - f->ymin + 1;
+    if (bw <= 0 || bh <= 0) return;
+    pt2 *pts = malloc((size_t)bw * bh * sizeof *pts), *h = malloc(((size_t)bw * bh + 2) * sizeof *h);
+    if (!pts || !h) {
+        free(pts), free(h);
+        return;
+    }
+    for (int z = f->zmin; z <= f->zmax; z++) {
+        int n = 0;
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] == k + 1 && parts[i] == SP_SEG_PART_BODY) pts[n].x = x, pts[n].y = y, n++;
+            }
+        if (n < 3) continue;
+        int nh = hull2(pts, n, h);
+        if (nh < 3) continue;
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] != 0 || c->hu[i] < -50) continue;
+                pt2 q = {x, y};
+                bool inside = true;
+                for (int e = 0; e < nh && inside; e++) inside = cross2(h[e], h[(e + 1) % nh], q) >= 0;
+                if (!inside) continue;
+                double dd[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                if (part_of(f, dd) != SP_SEG_PART_BODY) continue;
+                lab[i] = (uint8_t)(k + 1);
+                parts[i] = SP_SEG_PART_BODY;
+            }
+    }
+    free(pts), free(h);
+}
+
 /* Holes of the body in all three planes; holes of the whole vertebra in the
  * sagittal and coronal planes only (axially the canal is enclosed by the
  * arch, but it is open above and below, so those planes never fill it). */
@@ -291,6 +363,24 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
                     parts[i] = (uint8_t)part_of(&fr[k], d);
                 }
         if (fill) fill_body(c, lab_rw, parts, k, &fr[k]);
+    }
+    /* Bodies much smaller than their neighbours' are destroyed, not small. */
+    if (fill) {
+        int64_t *body = calloc((size_t)nlv, sizeof *body);
+        if (body) {
+            for (int k = 0; k < nlv; k++)
+                for (int z = fr[k].zmin; z <= fr[k].zmax; z++)
+                    for (int y = fr[k].ymin; y <= fr[k].ymax; y++)
+                        for (int x = fr[k].xmin; x <= fr[k].xmax; x++) {
+                            size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                            body[k] += lab_rw[i] == k + 1 && parts[i] == SP_SEG_PART_BODY;
+                        }
+            for (int k = 1; k + 1 < nlv; k++) {
+                double ref = (double)(body[k - 1] < body[k + 1] ? body[k - 1] : body[k + 1]);
+                if (cnt[k] && ref > 0 && body[k] < 0.6 * ref) hull_fill_body(c, lab_rw, parts, k, &fr[k]);
+            }
+            free(body);
+        }
     }
     /* Report in LPS: whole-vertebra centroid after filling, body centre, axes. */
     level_stats(c, lab_rw, nlv, fr, cnt);
