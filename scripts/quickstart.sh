@@ -17,5 +17,6 @@ build/pipeline/spinemet analyze "$OUT/phantom/dicom" -o "$OUT/report"
 echo
 echo "spinemet quick start done."
 echo "  input series : $OUT/phantom/dicom (synthetic CT; ground truth in $OUT/phantom/truth.json)"
-echo "  report       : $OUT/report/report.json"
-echo "  label maps   : $OUT/report/vertebrae.nii.gz, $OUT/report/parts.nii.gz"
+echo "  report       : $OUT/report/report.html (open in a browser), $OUT/report/report.json, $OUT/report/report.csv"
+echo "  DICOM out    : $OUT/report/seg.dcm (Segmentation), $OUT/report/sr.dcm (TID 1500 Structured Report)"
+echo "  label maps   : $OUT/report/vertebrae.nii.gz, $OUT/report/parts.nii.gz; key images in $OUT/report/keyimages/"
