@@ -83,8 +83,8 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 
 /* Deep voxels (reference bone, blastic seeds): >= 3 mm and >= this many voxels inside. */
 #define SC_DEEP_VOXELS 1.5
-/* Labelled voxels at or above this HU end the canal (the arch, the pedicles). */
-#define SC_ARCH_HU 200.0
+/* The canal ends where labelled voxels reach this HU within 2.5 mm (arch, pedicles; CSF, cord, fat and tumour stay below). */
+#define SC_ARCH_HU 120.0
 /* Smallest lesion seed component in voxels (besides SP_LESION_MIN_ML). */
 #define SC_MIN_SEED_VOXELS 27
 /* Per-level deep trabecular HU (measure_lesion.c). */

@@ -14,6 +14,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* True when the CT reaches SC_ARCH_HU within reach mm from p along s*dir (the
+ * label's edge and the CT's blurred edge need not coincide). */
+static bool bone_ahead(const sc_ctx *c, const double p[3], const double dir[3], int s, double reach)
+{
+    double q[3];
+    for (double u = 0; u <= reach + 1e-9; u += 0.25) {
+        sc_point(p, dir, s * u, dir, 0, dir, 0, q);
+        if (sc_sample_ct(c, q) >= SC_ARCH_HU) return true;
+    }
+    return false;
+}
+
 /* The canal behind the body at mid-height: from the posterior wall along AP
  * to the arch, and across LR at its middle to the pedicles. */
 static void canal(const sc_ctx *c, sp_score_vertebra *v)
@@ -24,7 +36,7 @@ static void canal(const sc_ctx *c, sp_score_vertebra *v)
      * itself away by the canal's low HU) */
     for (t = v->h.wall_t + 1.0; t < v->h.wall_t + 35.0; t += 0.25) {
         sc_point(v->centre, v->ap, t, v->ap, 0, v->ap, 0, p);
-        if (sc_sample_mask(c, v->k, false, p) >= 0.5 && sc_sample_ct(c, p) >= SC_ARCH_HU) {
+        if (sc_sample_mask(c, v->k, false, p) >= 0.5 && bone_ahead(c, p, v->ap, 1, 2.5)) {
             arch = t;
             break;
         }
@@ -45,7 +57,7 @@ static void canal(const sc_ctx *c, sp_score_vertebra *v)
             half[s] = NAN;
             for (t = 1.0; t < 20.0; t += 0.25) {
                 sc_point(v->centre, v->ap, mid, v->lr, s ? -t : t, v->lr, 0, p);
-                if (sc_sample_mask(c, v->k, false, p) >= 0.5 && sc_sample_ct(c, p) >= SC_ARCH_HU) {
+                if (sc_sample_mask(c, v->k, false, p) >= 0.5 && bone_ahead(c, p, v->lr, s ? -1 : 1, 0.5)) {
                     half[s] = t;
                     break;
                 }

@@ -38,24 +38,27 @@ static int hist_median(const int64_t *h, int64_t n)
 
 static int hbin(int hu) { return hu < -1024 ? 0 : hu > 3071 ? HBINS - 1 : hu + 1024; }
 
-/* True when voxel (x,y,z) lies inside the canal's box (axial plane of the
- * vertebra: from 0.5 mm behind the posterior wall to 0.5 mm before the arch,
- * LR within the half width less 1 mm), at any height. */
+/* True when voxel (x,y,z) lies inside the canal's ellipse (axial plane of
+ * the vertebra, AP semi-axis = half the canal depth less 1 mm, LR = the
+ * half width less 1 mm), at any height. */
 static bool in_canal(const sc_ctx *c, const sp_score_vertebra *v, int x, int y, int z)
 {
     if (!v->canal_ok) return false;
     double p[3], q[3];
     sc_voxel_lps(c, x, y, z, p);
     for (int a = 0; a < 3; a++) q[a] = p[a] - v->canal_centre[a];
-    double ra = 0.5 * v->canal_depth - 0.5, rl = v->canal_halfwidth - 1.0;
+    double ra = 0.5 * v->canal_depth - 1.0, rl = v->canal_halfwidth - 1.0;
     if (ra < 1.0 || rl < 1.0) return false;
-    return fabs(sp_dot3(q, v->ap)) < ra && fabs(sp_dot3(q, v->lr)) < rl;
+    double a = sp_dot3(q, v->ap) / ra, l = sp_dot3(q, v->lr) / rl;
+    return a * a + l * l < 1.0;
 }
 
 /* True when the voxels r[a] steps away along each grid axis are all `label`
  * (and, with v, not in v's canal: a label filling the canal does not make
- * the posterior wall's cortex "deep"). */
-static bool inside_v(const sc_ctx *c, const sp_score_vertebra *v, int label, int x, int y, int z, const int r[3])
+ * the posterior wall's cortex "deep"; with soft_out also not labelled soft
+ * tissue outside the body, for the deep tests of seeds and reference). */
+static bool inside_v(const sc_ctx *c, const sp_score_vertebra *v, int label, int x, int y, int z, const int r[3],
+                     bool soft_out)
 {
     const uint8_t *lab = c->lab->data;
     int p[3] = {x, y, z}, n[3] = {c->lab->nx, c->lab->ny, c->lab->nz};
@@ -66,6 +69,14 @@ static bool inside_v(const sc_ctx *c, const sp_score_vertebra *v, int label, int
             if (q[a] < 0 || q[a] >= n[a]) return false;
             if (lab[sp_vol_idx(c->lab, q[0], q[1], q[2])] != label) return false;
             if (v && in_canal(c, v, q[0], q[1], q[2])) return false;
+            if (v && soft_out && ((const int16_t *)c->ct->data)[sp_vol_idx(c->ct, q[0], q[1], q[2])] < SC_ARCH_HU) {
+                /* labelled soft tissue outside the body (a label spilling
+                 * into the canal or a foramen) is not bone either */
+                double pl[3];
+                sc_voxel_lps(c, q[0], q[1], q[2], pl);
+                if (!sc_is_body_at(c, v->k, pl, ((const uint8_t *)c->parts->data)[sp_vol_idx(c->parts, q[0], q[1], q[2])]))
+                    return false;
+            }
         }
     return true;
 }
@@ -107,7 +118,7 @@ void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v)
         for (int y = b[2]; y <= b[3]; y++)
             for (int x = b[0]; x <= b[1]; x++) {
                 size_t i = sp_vol_idx(c->lab, x, y, z);
-                if (lab[i] != v->label || !inside_v(c, v, v->label, x, y, z, r)) continue;
+                if (lab[i] != v->label || !inside_v(c, v, v->label, x, y, z, r, true)) continue;
                 double p[3];
                 sc_voxel_lps(c, x, y, z, p);
                 if (!sc_is_body_at(c, k, p, parts[i])) continue;
@@ -224,15 +235,15 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                 if (lab[i] != v->label) continue;
                 if (in_canal(c, v, X, Y, Z)) continue; /* a label spilling into the canal: not bone */
                 uint8_t f = M_IN;
-                bool surf = !inside_v(c, v, v->label, X, Y, Z, r1);
+                bool surf = !inside_v(c, v, v->label, X, Y, Z, r1, false);
                 if (surf) f |= M_SURFACE;
                 if (ct[i] < r->lytic_thr) {
                     f |= M_LCAND;
-                    if (inside_v(c, v, v->label, X, Y, Z, r2)) f |= M_LYTIC;
+                    if (inside_v(c, v, v->label, X, Y, Z, r2, false)) f |= M_LYTIC; /* lytic posterior elements are soft */
                 }
                 if (ct[i] > r->blastic_thr && !surf) {
                     f |= M_BCAND;
-                    if (inside_v(c, v, v->label, X, Y, Z, rd)) f |= M_BLASTIC;
+                    if (inside_v(c, v, v->label, X, Y, Z, rd, true)) f |= M_BLASTIC;
                 }
                 m[((size_t)z * d[1] + y) * d[0] + x] = f;
             }
@@ -303,7 +314,7 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                     int zone = sp_wbb_zone(sp_dot3(qc, v->lr), sp_dot3(qc, v->ap));
                     L->zone_ml[zone - 1] += c->vox_ml;
                 }
-                L->layer_ml[inside_v(c, v, v->label, x + b[0], y + b[2], z + b[4], r3) ? 2 : 1] += c->vox_ml;
+                L->layer_ml[inside_v(c, v, v->label, x + b[0], y + b[2], z + b[4], r3, false) ? 2 : 1] += c->vox_ml;
             }
     L->lytic_ml = nl * c->vox_ml;
     L->blastic_ml = nb * c->vox_ml;
