@@ -6,7 +6,8 @@
  * DESIGN: one progress line per stage on a terminal (stderr is a TTY, at the
  * default log level); stage timings go into report.json's "timings" (scan is
  * counted in "load"). report.json is written last so that it holds the
- * report stage's own time. Patient data is never logged. */
+ * report stage's own time, and gains a "configuration" object (what this run
+ * was asked to do and wrote). Patient data is never logged. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "commands.h"
 #include "core/sp_log.h"
@@ -105,6 +108,53 @@ static void log_summary(const sp_score_result *res, const char *outdir)
                v->sins.cat_min != v->sins.cat_max ? " to " : "",
                v->sins.cat_min != v->sins.cat_max ? sp_sins_category_name(v->sins.cat_max) : "");
     }
+}
+
+/* report.json: score's report plus a "configuration" object (how this run
+ * was set up; deterministic) and the thread count inside "timings" (which is
+ * run-dependent anyway), re-printed with the same cJSON printer. */
+static sp_status write_report_json(const sp_score_result *res, const sp_seg_result *seg, const sp_report_input *in,
+                                   const sp_report_opts *ro, bool have_refs, int threads, const char *path,
+                                   sp_err *err)
+{
+    char *txt = sp_score_report_json(res, seg, in);
+    cJSON *root = txt ? cJSON_Parse(txt) : NULL;
+    free(txt);
+    if (!root) return sp_fail(err, SP_ENOMEM, "out of memory writing %s", path);
+    cJSON *timings = cJSON_DetachItemFromObject(root, "timings");
+    cJSON *c = cJSON_AddObjectToObject(root, "configuration");
+    cJSON_AddStringToObject(c, "segmentation", in->labels ? "imported label map" : "spinemet");
+    if (in->labels) cJSON_AddStringToObject(c, "label_scheme", in->label_scheme ? in->label_scheme : "");
+    cJSON_AddBoolToObject(c, "pain_given", false);
+    for (int k = 0; k < res->nvert; k++)
+        if (res->v[k].sins.applicable && res->v[k].sins.pain >= 0) cJSON_ReplaceItemInObject(c, "pain_given", cJSON_CreateTrue());
+    cJSON_AddBoolToObject(c, "deidentify", ro->deidentify);
+    cJSON_AddBoolToObject(c, "dicom_outputs", ro->dicom && have_refs);
+    cJSON *outs = cJSON_AddArrayToObject(c, "outputs");
+    static const char *const always[] = {"report.json", "report.html", "report.csv", "keyimages/", "vertebrae.nii.gz",
+                                         "parts.nii.gz", "vertebrae.json"};
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) cJSON_AddItemToArray(outs, cJSON_CreateString(always[i]));
+    if (ro->dicom && have_refs) {
+        cJSON_AddItemToArray(outs, cJSON_CreateString("seg.dcm"));
+        cJSON_AddItemToArray(outs, cJSON_CreateString("sr.dcm"));
+    }
+    if (timings) {
+        cJSON_AddNumberToObject(timings, "threads", threads);
+        cJSON_AddItemToObject(root, "timings", timings);
+    }
+    txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!txt) return sp_fail(err, SP_ENOMEM, "out of memory writing %s", path);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        free(txt);
+        return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
+    }
+    fputs(txt, f);
+    fputc('\n', f);
+    free(txt);
+    if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: write failed (%s)", path, strerror(errno));
+    return SP_OK;
 }
 
 /* Every output after report.json's inputs are known. */
@@ -228,7 +278,7 @@ int sp_cmd_analyze(int argc, char **argv)
             char path[4096];
             snprintf(path, sizeof path, "%s/report.json", outdir);
             in.seconds_report = sp_now() - t0;
-            st = sp_score_write_report(res, seg, &in, path, &err);
+            st = write_report_json(res, seg, &in, &ro, refs != NULL, sp_omp_max_threads(), path, &err);
         }
         if (st == SP_OK) {
             stage_done(&pg, "report", sp_now() - t0);

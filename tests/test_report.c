@@ -100,6 +100,13 @@ Test(report, html_has_statements_table_and_every_key_image)
     char *j = slurp("out/report.json", NULL);
     cJSON *r = cJSON_Parse(j);
     cr_assert_not_null(r);
+    const cJSON *cfg = cJSON_GetObjectItem(r, "configuration");
+    cr_expect_not_null(cfg, "report.json has the run's configuration");
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(cfg, "deidentify")));
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(cfg, "dicom_outputs")));
+    cr_expect_not_null(cJSON_GetObjectItem(r, "thresholds"));
+    cr_expect_not_null(cJSON_GetObjectItem(r, "software_version"));
+    cr_expect_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "input"), "description")->valuestring, "spinemet phantom");
     int nv = cJSON_GetArraySize(cJSON_GetObjectItem(r, "vertebrae"));
     char *tb = strstr(h, "<tbody>"), *te = strstr(h, "</tbody>");
     cr_assert(tb && te);
