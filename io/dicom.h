@@ -201,6 +201,10 @@ typedef struct sp_dicom_seg {
  * with DCMTK's reason and the file. */
 sp_status sp_dicom_write_seg(const char *path, const sp_dicom_seg *s, sp_err *err);
 
+/* Loads a Segmentation with dcmseg (as a reader would) and reports its
+ * segment and frame counts. SP_EDICOM with DCMTK's reason and the file. */
+sp_status sp_dicom_read_seg_counts(const char *path, int *nsegments, int *nframes, sp_err *err);
+
 typedef enum sp_dicom_sr_type {
     SP_SR_CONTAINER = 0, SP_SR_CODE, SP_SR_NUM, SP_SR_TEXT, SP_SR_UIDREF, SP_SR_IMAGE
 } sp_dicom_sr_type;

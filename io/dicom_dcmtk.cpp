@@ -640,6 +640,19 @@ extern "C" sp_status sp_dicom_write_seg(const char *path, const sp_dicom_seg *s,
     SP_SHIM_CATCH(err)
 }
 
+extern "C" sp_status sp_dicom_read_seg_counts(const char *path, int *nsegments, int *nframes, sp_err *err)
+{
+    SP_SHIM_TRY
+    DcmSegmentation *raw = NULL;
+    OFCondition c = DcmSegmentation::loadFile(path, raw);
+    OFunique_ptr<DcmSegmentation> seg(raw);
+    if (c.bad() || !seg) return sp_fail(err, SP_EDICOM, "%s: not a loadable segmentation (%s)", path, c.text());
+    *nsegments = (int)seg->getNumberOfSegments();
+    *nframes = (int)seg->getNumberOfFrames();
+    return SP_OK;
+    SP_SHIM_CATCH(err)
+}
+
 namespace {
 
 DSRTypes::E_RelationshipType sr_rel(sp_dicom_sr_rel r)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/dicom.h"
 #include "support/test_util.h"
 
 static char tmp[512];
@@ -89,6 +90,19 @@ Test(report_dicom, seg_loads_back_with_segments_and_source_reference)
     /* per-frame derivation: the source instances are referenced */
     snprintf(cmd, sizeof cmd, "dcmdump +P ReferencedSOPInstanceUID %s/out/seg.dcm | wc -l | awk '$1 < 10 {exit 1}'", tmp);
     cr_expect_eq(sp_test_system(cmd), 0, "too few referenced source instances");
+}
+
+Test(report_dicom, seg_loads_back_with_dcmseg)
+{
+    make_outputs();
+    char path[700];
+    snprintf(path, sizeof path, "%s/out/seg.dcm", tmp);
+    int nseg = 0, nframes = 0;
+    sp_err err = {0};
+    sp_dicom_init();
+    cr_assert_eq(sp_dicom_read_seg_counts(path, &nseg, &nframes, &err), SP_OK, "%s", err.msg);
+    cr_expect(nseg >= 6 && nseg <= 7, "5 vertebrae, the lytic lesion and maybe a blastic one, got %d", nseg);
+    cr_expect_gt(nframes, 50, "frames: %d", nframes);
 }
 
 Test(report_dicom, sr_loads_back_as_tid1500_with_sins)
