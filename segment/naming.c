@@ -182,6 +182,38 @@ static void set(sp_seg_vertebra *v, double conf, bool unc, const char *anchor, c
     snprintf(v->alternatives, sizeof v->alternatives, "%s", alt);
 }
 
+/* A level half again as tall as its neighbours probably holds two
+ * vertebrae (a disc the profile did not show: thick slices, the scan's edge).
+ * Its name, and the names counted across it, are then flagged: the count
+ * from that anchor may be one off. The sacrum is tall by nature. */
+static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
+{
+    for (int k = 0; k < nlv; k++) {
+        double len = lv[k].s_hi - lv[k].s_lo, nb[4];
+        int n = 0;
+        if (lv[k].sacrum) continue;
+        for (int j = k - 2; j <= k + 2; j++)
+            if (j != k && j >= 0 && j < nlv && !lv[j].sacrum && !lv[j].open_lo && !lv[j].open_hi) nb[n++] = lv[j].s_hi - lv[j].s_lo;
+        if (n == 0) continue;
+        double ref = 0;
+        for (int j = 0; j < n; j++) ref += nb[j];
+        ref /= n;
+        if (len <= 1.5 * ref) continue;
+        /* this level and every level named by counting across it */
+        bool from_below = !(r->vert[k].anchor[0] && strstr(r->vert[k].anchor, "rib") && !strstr(r->vert[k].anchor, "sacrum"));
+        for (int j = 0; j < nlv; j++) {
+            bool across = j == k || (from_below ? j > k : j < k);
+            if (!across || r->vert[j].uncertain) continue;
+            r->vert[j].uncertain = true;
+            r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
+            snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
+                     j == k ? "this segment may hold two vertebrae" : "a segment on the way may hold two vertebrae");
+        }
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
+                 "a segment %.0f mm tall (neighbours %.0f mm) may hold two vertebrae; ", len, ref);
+    }
+}
+
 void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
 {
     int S = (nlv > 0 && lv[0].sacrum) ? 0 : -1, T = -1;
@@ -264,4 +296,5 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         r->vert[k].ribs = lv[k].ribs;
         sp_seg_level_name(lv[k].label, r->vert[k].name);
     }
+    flag_tall_levels(lv, nlv, r);
 }
