@@ -83,6 +83,9 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 
 /* Deep voxels (reference bone, blastic seeds): >= 3 mm and >= this many voxels inside. */
 #define SC_DEEP_VOXELS 1.5
+/* Geometric pedicle: up to this far lateral of the canal; counted from this volume. */
+#define SC_PEDICLE_WIDTH_MM 10.0
+#define SC_PEDICLE_MIN_ML 0.1
 /* The canal ends where labelled voxels reach this HU within 2.5 mm (arch, pedicles; CSF, cord, fat and tumour stay below). */
 #define SC_ARCH_HU 120.0
 /* Smallest lesion seed component in voxels (besides SP_LESION_MIN_ML). */

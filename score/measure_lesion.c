@@ -198,6 +198,34 @@ static void grow(uint8_t *m, const int d[3], uint8_t bit, uint8_t cand, uint8_t 
 
 enum { M_LYTIC = 1, M_BLASTIC = 2, M_LCAND = 4, M_BCAND = 8, M_SURFACE = 16, M_IN = 32 };
 
+/* Grows lytic|blastic into interior voxels holding either candidate that
+ * touch either kind (26-neighbours); a voxel becomes the kind of its own
+ * candidate. */
+static void grow_mixed(uint8_t *m, const int d[3], int passes)
+{
+    const uint8_t les = M_LYTIC | M_BLASTIC;
+    for (int p = 0; p < passes; p++) {
+        int added = 0;
+        for (int z = 0; z < d[2]; z++)
+            for (int y = 0; y < d[1]; y++)
+                for (int x = 0; x < d[0]; x++) {
+                    int s = (z * d[1] + y) * d[0] + x;
+                    if ((m[s] & les) || !(m[s] & (M_LCAND | M_BCAND)) || (m[s] & M_SURFACE)) continue;
+                    for (int dz = -1; dz <= 1 && !(m[s] & 0x40); dz++)
+                        for (int dy = -1; dy <= 1; dy++)
+                            for (int dx = -1; dx <= 1; dx++) {
+                                int X = x + dx, Y = y + dy, Z = z + dz;
+                                if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
+                                if (m[(Z * d[1] + Y) * d[0] + X] & les) m[s] |= 0x40;
+                            }
+                }
+        for (int s = 0; s < d[0] * d[1] * d[2]; s++)
+            if (m[s] & 0x40) m[s] = (uint8_t)((m[s] & ~0x40) | ((m[s] & M_LCAND) ? M_LYTIC : M_BLASTIC)), added++;
+        if (!added) break;
+    }
+}
+
+
 void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v)
 {
     const int *b = c->box[k];
@@ -253,6 +281,14 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     if (minvox < SC_MIN_SEED_VOXELS) minvox = SC_MIN_SEED_VOXELS;
     drop_small(m, d, M_LYTIC, minvox, stack, comp);
     drop_small(m, d, M_BLASTIC, minvox, stack, comp);
+    {
+        /* both kinds of seeds: a mixed lesion is a patchwork of lytic and
+         * sclerotic bone, so each kind grows through the other's candidates
+         * too (interior only), the voxel's own HU deciding its kind */
+        bool hl_ = false, hb_ = false;
+        for (size_t s = 0; s < n; s++) hl_ |= (m[s] & M_LYTIC) != 0, hb_ |= (m[s] & M_BLASTIC) != 0;
+        if (hl_ && hb_) grow_mixed(m, d, 25);
+    }
     grow(m, d, M_LYTIC, M_LCAND, M_SURFACE, 25); /* through the interior (thin pedicles) */
     grow(m, d, M_LYTIC, M_LCAND, 0, 2);          /* then onto the surface where the cortex is gone */
     grow(m, d, M_BLASTIC, M_BCAND, 0, 2);
@@ -275,6 +311,7 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     for (int s = 0; s < 2; s++) ped_u[s] = ped_n[s] ? ped_u[s] / ped_n[s] : NAN;
     /* tallies */
     int64_t body = 0, body_les = 0, nl = 0, nb = 0, ped[2] = {0, 0}, ped_les[2] = {0, 0};
+    int64_t gped[2] = {0, 0}, gped_les[2] = {0, 0}; /* pedicles from the frame (below) */
     int64_t fac[2] = {0, 0}, fac_les[2] = {0, 0}, lam[2] = {0, 0}, lam_les[2] = {0, 0}, surf_les = 0;
     double sum[3] = {0, 0, 0};
     for (int z = 0; z < d[2]; z++)
@@ -287,7 +324,19 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                 double p[3], q[3];
                 sc_voxel_lps(c, x + b[0], y + b[2], z + b[4], p);
                 for (int a = 0; a < 3; a++) q[a] = p[a] - v->centre[a];
-                if (sc_is_body_at(c, k, p, pt)) body++, body_les += les;
+                bool isbody = sc_is_body_at(c, k, p, pt);
+                if (!isbody && v->canal_ok && v->h.ok) {
+                    /* geometric pedicle: bone behind the posterior wall, in
+                     * the front 60 % of the canal's depth, lateral to the
+                     * canal (the parts map can miss a pedicle) */
+                    double a = sp_dot3(q, v->ap), u = sp_dot3(q, v->lr), au = fabs(u);
+                    if (a >= v->h.wall_t && a <= v->h.wall_t + 0.6 * v->canal_depth &&
+                        au >= v->canal_halfwidth - 1.5 && au <= v->canal_halfwidth + SC_PEDICLE_WIDTH_MM) {
+                        int s = u >= 0 ? 0 : 1; /* v->lr points to the patient's left */
+                        gped[s]++, gped_les[s] += les;
+                    }
+                }
+                if (isbody) body++, body_les += les;
                 else if (pt == SP_SEG_PART_PEDICLE_L || pt == SP_SEG_PART_PEDICLE_R) {
                     int s = pt == SP_SEG_PART_PEDICLE_L ? 0 : 1;
                     ped[s]++, ped_les[s] += les;
@@ -330,6 +379,12 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     L->body_involvement_pct = body ? 100.0 * body_les / body : NAN;
     for (int s = 0; s < 2; s++) {
         L->pedicle_pct[s] = ped[s] ? 100.0 * ped_les[s] / ped[s] : NAN;
+        /* the geometric pedicle counts where it holds more tumour than the
+         * parts map's (a pedicle the parts map missed or misplaced) */
+        if (gped[s] * c->vox_ml >= SC_PEDICLE_MIN_ML) {
+            double g = 100.0 * gped_les[s] / gped[s];
+            if (isnan(L->pedicle_pct[s]) || g > L->pedicle_pct[s]) L->pedicle_pct[s] = g;
+        }
         L->facet_pct[s] = fac[s] ? 100.0 * fac_les[s] / fac[s] : NAN;
         L->lamina_pct[s] = lam[s] ? 100.0 * lam_les[s] / lam[s] : NAN;
         L->side[s] = L->character != SP_CHAR_NONE &&
