@@ -20,9 +20,7 @@ static const struct command {
     {"convert", sp_cmd_convert, "load a series (or NIfTI) and write it as NIfTI in HU"},
     {"segment", sp_cmd_segment, "find, separate and name the vertebrae (label maps + JSON)"},
     {"analyze", sp_cmd_analyze, "segment, measure and score; writes report.json"},
-#ifdef SP_HAVE_PHANTOM
     {"phantom", sp_cmd_phantom, "generate a synthetic spine CT series with ground truth"},
-#endif
 };
 
 static void usage(FILE *f)
