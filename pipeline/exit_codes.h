@@ -11,7 +11,8 @@ enum {
     SP_EXIT_NO_SERIES = 3,   /* no usable image series / DICOM content unusable */
     SP_EXIT_UNSUPPORTED = 4, /* valid input the program does not handle yet */
     SP_EXIT_NOMEM = 5,       /* out of memory */
-    SP_EXIT_INTERNAL = 6     /* bug or C++ dependency failure */
+    SP_EXIT_INTERNAL = 6,    /* bug or C++ dependency failure */
+    SP_EXIT_PARTIAL = 7      /* batch finished; some studies failed, timed out or were not run */
 };
 
 /* Maps a status to the exit code documented for it. */
