@@ -150,6 +150,61 @@ static void local_period(const double *P, int n, double *T)
     free(tmp);
 }
 
+/* Mean HU of a 3 mm disc (5 samples) at point q (work voxel coords) in the
+ * plane (u, v) given in mm space. */
+static double small_mean(const seg_work *w, const double q[3], const double u[3], const double v[3])
+{
+    double s = seg_work_sample(w, q[0], q[1], q[2]);
+    for (int a = 0; a < 4; a++) {
+        double c = a == 0 ? 1 : a == 2 ? -1 : 0, d = a == 1 ? 1 : a == 3 ? -1 : 0, r[3];
+        for (int k = 0; k < 3; k++) r[k] = q[k] + 1.5 * (c * u[k] + d * v[k]) / w->spacing[k];
+        s += seg_work_sample(w, r[0], r[1], r[2]);
+    }
+    return s / 5;
+}
+
+void seg_disc_plane(const seg_work *w, const seg_line *L, double s, double p[3], double n[3])
+{
+    /* The disc's own tilt: where the density minimum lies along four lines
+     * 8 mm in front of, behind, left and right of the centreline. The
+     * lumbosacral disc is wedge-shaped and tilted more than the smoothed
+     * curve says; a plane through the four minima follows it. */
+    double t[3], u[3], v[3], pts[5][3];
+    const double off[5][2] = {{0, 0}, {8, 0}, {-8, 0}, {0, 8}, {0, -8}};
+    seg_line_at_s(L, s, p, t);
+    memcpy(n, t, sizeof t);
+    frame(t, u, v);
+    for (int j = 0; j < 5; j++) {
+        double best = 1e30, arg = s;
+        for (double ds = -8; ds <= 8; ds += 1) {
+            double c[3], tt[3], q[3];
+            seg_line_at_s(L, s + ds, c, tt);
+            for (int k = 0; k < 3; k++) q[k] = c[k] + (off[j][0] * u[k] + off[j][1] * v[k]) / w->spacing[k];
+            double m = small_mean(w, q, u, v);
+            if (m < best) best = m, arg = s + ds;
+        }
+        double c[3], tt[3];
+        seg_line_at_s(L, arg, c, tt);
+        for (int k = 0; k < 3; k++) pts[j][k] = c[k] * w->spacing[k] + off[j][0] * u[k] + off[j][1] * v[k];
+    }
+    double d1[3], d2[3], nn[3];
+    for (int k = 0; k < 3; k++) d1[k] = pts[1][k] - pts[2][k], d2[k] = pts[3][k] - pts[4][k];
+    nn[0] = d1[1] * d2[2] - d1[2] * d2[1];
+    nn[1] = d1[2] * d2[0] - d1[0] * d2[2];
+    nn[2] = d1[0] * d2[1] - d1[1] * d2[0];
+    double len = sqrt(nn[0] * nn[0] + nn[1] * nn[1] + nn[2] * nn[2]);
+    if (len <= 0) return;
+    for (int k = 0; k < 3; k++) nn[k] /= len;
+    double cosang = nn[0] * t[0] + nn[1] * t[1] + nn[2] * t[2];
+    if (cosang < 0) {
+        for (int k = 0; k < 3; k++) nn[k] = -nn[k];
+        cosang = -cosang;
+    }
+    if (cosang < cos(35.0 * M_PI / 180.0)) return; /* implausible tilt: keep the tangent */
+    memcpy(n, nn, sizeof nn);
+    for (int k = 0; k < 3; k++) p[k] = pts[0][k] / w->spacing[k];
+}
+
 int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose)
 {
     int n = (int)floor(line->s[line->n - 1]) + 1, nc = 0, nd = 0;

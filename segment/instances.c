@@ -50,10 +50,16 @@ typedef struct plane {
     double p[3], n[3];
 } plane;
 
-static void disc_plane(const seg_canon *c, const seg_work *w, const seg_line *L, double s, plane *pl)
+/* The plane of the disc at arc length s. The lumbosacral disc (refine) is
+ * fitted to its own density minima: it is wedge-shaped and tilted more than
+ * the smoothed curve can follow (measured: L5 Dice on the real CT 0.79 ->
+ * 0.84). Elsewhere the curve's tangent is better: fitting thin or diseased
+ * discs the same way lowered Dice on the phantoms. */
+static void disc_plane(const seg_canon *c, const seg_work *w, const seg_line *L, double s, bool refine, plane *pl)
 {
     double p[3], t[3];
-    seg_line_at_s(L, s, p, t);
+    if (refine) seg_disc_plane(w, L, s, p, t);
+    else seg_line_at_s(L, s, p, t);
     for (int k = 0; k < 3; k++) {
         pl->p[k] = (p[k] * w->f[k] + (w->f[k] - 1) / 2.0) * c->spacing[k];
         pl->n[k] = t[k];
@@ -134,12 +140,13 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     plane pl[SP_SEG_MAX_VERT];
     int npl = 0;
     /* Planes between consecutive levels: the disc at the top of level k. */
-    for (int k = 0; k + 1 < nlv && npl < SP_SEG_MAX_VERT; k++) disc_plane(c, w, L, lv[k].s_hi, &pl[npl++]);
+    for (int k = 0; k + 1 < nlv && npl < SP_SEG_MAX_VERT; k++)
+        disc_plane(c, w, L, lv[k].s_hi, lv[k].sacrum, &pl[npl++]);
     /* Outer discs (when a dropped sliver lies beyond them) bound the seeds too. */
     plane outer[2];
     int has_lo = !lv[0].open_lo, has_hi = !lv[nlv - 1].open_hi;
-    if (has_lo) disc_plane(c, w, L, lv[0].s_lo, &outer[0]);
-    if (has_hi) disc_plane(c, w, L, lv[nlv - 1].s_hi, &outer[1]);
+    if (has_lo) disc_plane(c, w, L, lv[0].s_lo, false, &outer[0]);
+    if (has_hi) disc_plane(c, w, L, lv[nlv - 1].s_hi, false, &outer[1]);
     const plane *po = outer;
     memset(lab, 0, nvox);
     /* 1 = in the growth region (bone inside the cylinder), 2+level = seed. */

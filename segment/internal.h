@@ -70,6 +70,9 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err);
 /* discs.c: disc positions as arc length (mm) along the centreline, sorted
  * increasing (caudal first, since z grows superiorly). Returns the count. */
 int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose);
+/* Plane of the disc at arc length s, fitted to the disc's own density minima:
+ * a point (work voxel coords) and a unit normal (mm space, superior). */
+void seg_disc_plane(const seg_work *w, const seg_line *L, double s, double p[3], double n[3]);
 /* Centreline point (work voxel coords) and unit tangent at arc length s. */
 void seg_line_at_s(const seg_line *L, double s, double p[3], double t[3]);
 
