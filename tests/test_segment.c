@@ -182,7 +182,9 @@ Test(segment, imported_verse_labels_keep_their_names)
                  "imported labels must come back unchanged");
     cr_assert_str_eq(r->vert[0].name, "T9");
     cr_assert_float_eq(r->vert[0].confidence, 1.0, 1e-9);
-    cr_assert_neq(sp_seg_from_labels(sp_phantom_ct(p), path, "nonsense", &r, &e), SP_OK);
+    sp_seg_result *bad = NULL;
+    cr_assert_neq(sp_seg_from_labels(sp_phantom_ct(p), path, "nonsense", &bad, &e), SP_OK);
+    cr_assert_null(bad);
     sp_seg_result_free(r);
     sp_phantom_free(p);
     sp_test_rmtree(tmp);
