@@ -132,7 +132,8 @@ void sp_cohort_free(sp_cohort *c)
  * the map of this header's fields onto the existing columns (-1 = dropped). */
 static int map_header(sp_cohort *c, const fields *h, int skip, int *map, const char *path)
 {
-    if (!c->cols) {
+    if (c->ncol == 0) { /* the first file with columns fixes them */
+        free(c->cols);
         c->cols = calloc((size_t)h->n + 1, sizeof *c->cols);
         if (!c->cols) return -1;
         for (int k = skip; k < h->n; k++)

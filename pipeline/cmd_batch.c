@@ -164,8 +164,10 @@ static void log_tail(const char *path, char *out, size_t n)
     fclose(f);
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) len--;
     buf[len] = '\0';
-    const char *nl = strrchr(buf, '\n');
-    snprintf(out, n, "%s", nl ? nl + 1 : buf);
+    const char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    if (!strncmp(line, "spinemet: error: ", 17)) line += 17;
+    snprintf(out, n, "%s", line);
 }
 
 static void study_paths(const batch_opts *o, const sp_batch_study *s, char *log, size_t nlog, char *work, size_t nwork)
@@ -214,7 +216,7 @@ static void finish(const batch_opts *o, sp_batch_study *s, sp_batch_job *j, int 
     snprintf(p, sizeof p, "%s/report.csv", j->tmpdir);
     if (j->timed_out) {
         s->status = SP_BATCH_TIMEOUT;
-        snprintf(s->reason, sizeof s->reason, "stopped after %.0f s (--timeout)", o->timeout);
+        snprintf(s->reason, sizeof s->reason, "stopped after %g s (--timeout)", o->timeout);
     } else if (sig) {
         s->status = SP_BATCH_FAILED;
         snprintf(s->reason, sizeof s->reason, "analyze crashed (signal %d, %s)%s%s", sig, strsignal(sig),
@@ -358,7 +360,12 @@ done:
         sp_log(SP_LOG_ERROR, "%s", err.msg[0] ? err.msg : sp_status_str(st));
         rc = sp_exit_code(st);
     }
-    if (lock >= 0) close(lock);
+    if (lock >= 0) {
+        char work[4200];
+        snprintf(work, sizeof work, "%s/.work", o.outdir);
+        rmdir(work); /* empty unless interrupted mid-stage; cleaned on the next start */
+        close(lock);
+    }
     sp_batch_plan_free(p);
     return rc;
 }
