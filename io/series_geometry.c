@@ -127,6 +127,10 @@ static sp_status check_one(sp_scan *s, int index)
         set_reject(sr, "no Image Position / Orientation (Patient): geometry unknown");
         return SP_OK;
     }
+    if (!(h0->pixel_spacing[0] > 0) || !(h0->pixel_spacing[1] > 0)) {
+        set_reject(sr, "no usable Pixel Spacing: the physical size of the image is unknown");
+        return SP_OK;
+    }
     if (h0->frames > 1 && !h0->frame_ipp) {
         set_reject(sr, "multi-frame image without per-frame positions");
         return SP_OK;

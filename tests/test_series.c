@@ -326,6 +326,24 @@ Test(series, junk_and_truncated_files_are_listed_and_named)
     sp_scan_free(s);
 }
 
+Test(series, missing_pixel_spacing_is_refused_with_a_reason)
+{
+    fixture_opts o = fixture_defaults();
+    char dir[600];
+    o.spacing[0] = 0, o.spacing[1] = 0; /* written as PixelSpacing 0\\0 */
+    o.nz = 5;
+    write_fixture("nospacing", &o, dir, sizeof dir);
+    sp_scan *s = scan_ok(dir);
+    cr_assert_eq(s->nseries, 1);
+    cr_assert_eq(s->series[0].decision, SP_SERIES_REJECT);
+    cr_assert(strstr(s->series[0].reason, "Pixel Spacing"), "%s", s->series[0].reason);
+    sp_volume *v = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_io_load_series(s, 0, &v, NULL, &e), SP_EDICOM);
+    cr_assert(strstr(e.msg, "Pixel Spacing"), "%s", e.msg);
+    sp_scan_free(s);
+}
+
 Test(series, nifti_round_trip_keeps_values_and_geometry)
 {
     fixture_opts o = fixture_defaults();
