@@ -26,6 +26,9 @@ sp_status sp_io_check_geometry(sp_scan *s);
 /* series_rank.c: ranks the series for spine work and sets s->chosen. */
 void sp_io_rank_series(sp_scan *s);
 
+/* True when needle occurs in hay, ignoring ASCII case (series_group.c). */
+bool sp_io_contains_ci(const char *hay, const char *needle);
+
 /* Appends a zeroed series to s->series; returns it or NULL on no memory. */
 sp_series *sp_io_series_append(sp_scan *s);
 

@@ -48,7 +48,7 @@ static void make_key(const sp_dicom_header *h, char *k, size_t n, bool *fallback
              h->photometric, h->is_enhanced ? h->sop_instance_uid : "");
 }
 
-static bool contains_ci(const char *hay, const char *needle)
+bool sp_io_contains_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     for (; *hay; hay++) {
@@ -77,10 +77,10 @@ static void describe(sp_series *sr, const sp_dicom_header *h, bool fallback)
     sr->spacing[1] = h->pixel_spacing[0];
     sr->slice_thickness = h->slice_thickness;
     sr->frames_per_file = h->frames > 0 ? h->frames : 1;
-    sr->localizer = contains_ci(h->image_type, "LOCALIZER");
+    sr->localizer = sp_io_contains_ci(h->image_type, "LOCALIZER");
     sr->secondary = !strcmp(h->sop_class_uid, "1.2.840.10008.5.1.4.1.1.7") ||
                     !strncmp(h->sop_class_uid, "1.2.840.10008.5.1.4.1.1.7.", 26);
-    sr->derived = contains_ci(h->image_type, "DERIVED") || contains_ci(h->image_type, "SECONDARY");
+    sr->derived = sp_io_contains_ci(h->image_type, "DERIVED") || sp_io_contains_ci(h->image_type, "SECONDARY");
 }
 
 sp_status sp_io_group_series(sp_scan *s)

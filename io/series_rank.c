@@ -12,16 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool has_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] && (hay[i] | 32) == (needle[i] | 32)) i++;
-        if (i == n) return true;
-    }
-    return false;
-}
 
 /* Sharp / bone reconstruction kernels of the main vendors. */
 static bool bone_kernel(const char *k)
@@ -30,7 +20,7 @@ static bool bone_kernel(const char *k)
                                        "SHARP", "YC", "YD", "FC30", "FC35", "D", "H60", "H70", "LUNG"};
     if (!k[0]) return false;
     for (size_t i = 0; i < sizeof bone / sizeof bone[0]; i++) {
-        if (!strcmp(bone[i], "D") ? !strcmp(k, "D") : has_ci(k, bone[i])) return true;
+        if (!strcmp(bone[i], "D") ? !strcmp(k, "D") : sp_io_contains_ci(k, bone[i])) return true;
     }
     return false;
 }
