@@ -4,7 +4,9 @@
  *
  * usage: seg_eval PRED.nii.gz REF.nii.gz verse|totalseg [NAME [PRED_PARTS REF_PARTS]]
  * Prints one Markdown table row per reference vertebra:
- *   | NAME | level | Dice | centroid error mm | identified | voxels | body Dice | predicted label |
+ *   | NAME | level | Dice | centroid error mm | identified | voxels | body Dice | predicted label | matched Dice |
+ * "matched Dice" is against the predicted vertebra that overlaps most,
+ * whatever its name: the segmentation's quality apart from the naming.
  * With the two parts maps (value 1 = vertebral body in both), body Dice is
  * the Dice of the body voxels of that level; otherwise "-".
  * "identified" means the predicted vertebra with the largest overlap carries
@@ -88,8 +90,9 @@ int main(int argc, char **argv)
         }
         char body[16] = "-";
         if (pp && br[b] > 0) snprintf(body, sizeof body, "%.3f", 2 * bi[b] / (bp[b] + br[b]));
-        printf("| %s | %s | %.3f | %.1f | %s | %.0f | %s | %d |\n", name, sp_seg_level_name(b, nm), dice, err,
-               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b], body, best);
+        double matched = best > 0 ? 2 * inter[best][b] / (np[best] + nr[b]) : 0;
+        printf("| %s | %s | %.3f | %.1f | %s | %.0f | %s | %d | %.3f |\n", name, sp_seg_level_name(b, nm), dice, err,
+               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b], body, best, matched);
     }
     sp_vol_free(p);
     sp_vol_free(r);
