@@ -71,3 +71,28 @@ def table(mode):
 print(f'Phantoms: {", ".join(specs)} (sample_data/, seeds as given).')
 table('truth_labels'); table('end_to_end')
 PY
+# Real CT (3 mm) with its TotalSegmentator labels, when the shared data is there.
+CTD=/work/shared/data/ct-totalseg
+REP=$CTD/spine_report/example_ct_report
+if [ -f "$CTD/example_ct.nii.gz" ] && [ -f "$REP/totalseg.nii.gz" ]; then
+  "$BIN" -q analyze "$CTD/example_ct.nii.gz" -o "$WORK/real_ct" --labels "$REP/totalseg.nii.gz" --label-scheme totalseg ||
+    echo "analyze failed: real CT" >&2
+  python3 - "$WORK/real_ct/report.json" "$REP/spine_report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))['results']
+print('\n### real CT (example_ct, TotalSegmentator labels)\n')
+print('| level | anterior / middle / posterior (mm), ours | spine_report.json | lesion |\n|---|---|---|---|')
+n = ok = 0
+for v in r['vertebrae']:
+    h = v['heights_mm']; k = f"vertebrae_{v['level']}_height_"
+    if h and k + 'anterior_mm' in t:
+        ref = [t[k + x + '_mm'] for x in ('anterior', 'middle', 'posterior')]
+        ours = [h[x] for x in ('anterior', 'middle', 'posterior')]
+        n += 3; ok += sum(abs(a - b) <= 2 for a, b in zip(ours, ref))
+        print(f"| {v['level']} | {' / '.join(f'{x:.1f}' for x in ours)} | {' / '.join(f'{x:g}' for x in ref)} | {v['lesion']['character']} |")
+    else:
+        print(f"| {v['level']} | — | — | {v['lesion']['character']} |")
+print(f'\nheights within 2 mm of spine_report.json: {ok}/{n}; levels with a lesion: '
+      f"{sum(v['lesion']['character'] not in ('none', 'not assessed') for v in r['vertebrae'])}")
+PY
+fi

@@ -69,11 +69,14 @@ static void heights_json(cJSON *o, cJSON *evd, const sp_score_vertebra *v, const
     intor(o, "genant_grade", h->genant);
     cJSON_AddStringToObject(o, "genant_shape", h->shape);
     snprintf(m, sizeof m,
-             "body mask extent along the refined body axis at 15/50/85 %% of the AP depth (%.1f mm) in the "
-             "mid-sagittal plane; endplate planes %.1f deg apart",
+             "body extent along the refined body axis at 15/50/85 %% of the AP depth (%.1f mm, widest near the "
+             "endplates) in the mid-sagittal plane; endplate planes %.1f deg apart",
              h->depth, h->endplate_angle_deg);
     snprintf(w, sizeof w, "%s: lines anterior/middle/posterior, top and bottom points in LPS mm", where);
-    cJSON *e = ev(evd, "heights", m, "mask boundary at 0.5 (trilinear)", w, 0.9);
+    cJSON *e = ev(evd, "heights", m,
+                  "mask boundary at 0.5 (trilinear), each end moved to the HU profile's edge (level 70 % of the "
+                  "way from the disc to the endplate peak) when within 0.6 voxel and the voxels are <= 3.2 mm",
+                  w, 0.9);
     cJSON *lines = cJSON_AddObjectToObject(e, "lines_lps");
     static const char *const nm[3] = {"anterior", "middle", "posterior"};
     for (int k = 0; k < 3; k++) {
