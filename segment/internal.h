@@ -69,7 +69,8 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err);
 
 /* discs.c: disc positions as arc length (mm) along the centreline, sorted
  * increasing (caudal first, since z grows superiorly). Returns the count. */
-int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, int max_discs, bool verbose);
+int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool *inferred, int max_discs,
+                   bool verbose);
 /* Plane of the disc at arc length s, fitted to the disc's own density minima:
  * a point (work voxel coords) and a unit normal (mm space, superior). */
 void seg_disc_plane(const seg_work *w, const seg_line *L, double s, double p[3], double n[3]);
@@ -82,6 +83,7 @@ typedef struct seg_level {
     double s_lo, s_hi;     /* arc length of the bounding discs (or line ends) */
     bool open_lo, open_hi; /* bounded by the scan edge, not a disc */
     bool sacrum;
+    bool inferred;         /* a bounding disc was not seen but placed by the spacing */
     int ribs;              /* 0, 1, 2 sides with a rib */
     double width_mm;       /* LR bone extent in its slab */
     int label;             /* VerSe number once named */

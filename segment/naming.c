@@ -198,7 +198,7 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
         double ref = 0;
         for (int j = 0; j < n; j++) ref += nb[j];
         ref /= n;
-        if (len <= 1.5 * ref) continue;
+        if (len <= 1.5 * ref && !lv[k].inferred) continue;
         /* this level and every level named by counting across it */
         bool from_below = !(r->vert[k].anchor[0] && strstr(r->vert[k].anchor, "rib") && !strstr(r->vert[k].anchor, "sacrum"));
         for (int j = 0; j < nlv; j++) {
@@ -207,10 +207,16 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
             r->vert[j].uncertain = true;
             r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
             snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
-                     j == k ? "this segment may hold two vertebrae" : "a segment on the way may hold two vertebrae");
+                     lv[k].inferred ? (j == k ? "a disc of this segment was not seen, only placed by the spacing"
+                                             : "a disc on the way was placed by the spacing, not seen")
+                                    : (j == k ? "this segment may hold two vertebrae" : "a segment on the way may hold two vertebrae"));
         }
-        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
-                 "a segment %.0f mm tall (neighbours %.0f mm) may hold two vertebrae; ", len, ref);
+        if (lv[k].inferred)
+            snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
+                     "a disc placed by the spacing, not seen (level %d); ", k);
+        else
+            snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
+                     "a segment %.0f mm tall (neighbours %.0f mm) may hold two vertebrae; ", len, ref);
     }
 }
 

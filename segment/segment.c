@@ -32,12 +32,13 @@ static int sample_at(const seg_line *L, double s)
     return i;
 }
 
-static int make_levels(const seg_line *L, const double *disc, int nd, seg_level *lv)
+static int make_levels(const seg_line *L, const double *disc, const bool *inferred, int nd, seg_level *lv)
 {
     double bounds[SP_SEG_MAX_VERT + 2];
+    bool binf[SP_SEG_MAX_VERT + 2] = {false};
     int nb = 0, nlv = 0;
     bounds[nb++] = 0;
-    for (int k = 0; k < nd && nb < SP_SEG_MAX_VERT; k++) bounds[nb++] = disc[k];
+    for (int k = 0; k < nd && nb < SP_SEG_MAX_VERT; k++) binf[nb] = inferred[k], bounds[nb++] = disc[k];
     bounds[nb++] = L->s[L->n - 1];
     for (int k = 0; k + 1 < nb && nlv < SP_SEG_MAX_VERT; k++) {
         bool open_lo = k == 0, open_hi = k + 2 == nb;
@@ -50,6 +51,7 @@ static int make_levels(const seg_line *L, const double *disc, int nd, seg_level 
         lv[nlv].hi = sample_at(L, bounds[k + 1]);
         lv[nlv].open_lo = open_lo;
         lv[nlv].open_hi = open_hi;
+        lv[nlv].inferred = binf[k] || binf[k + 1];
         nlv++;
     }
     return nlv;
@@ -67,6 +69,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     seg_line *L = NULL;
     seg_level lv[SP_SEG_MAX_VERT];
     double disc[SP_SEG_MAX_VERT], t0 = now_s();
+    bool inferred[SP_SEG_MAX_VERT];
     int nd, nlv;
     uint8_t *lab = NULL, *parts = NULL;
     sp_seg_result *r = NULL;
@@ -93,8 +96,8 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     st = seg_find_centreline(&w, L, err);
     sp_log(SP_LOG_DEBUG, "segment: centreline done at %.2f s", now_s() - t0);
     if (st != SP_OK) goto done;
-    nd = seg_find_discs(&w, L, disc, SP_SEG_MAX_VERT - 2, verbose);
-    nlv = make_levels(L, disc, nd, lv);
+    nd = seg_find_discs(&w, L, disc, inferred, SP_SEG_MAX_VERT - 2, verbose);
+    nlv = make_levels(L, disc, inferred, nd, lv);
     if (nlv < 1) {
         st = sp_fail(err, SP_EUNSUPPORTED, "no vertebra found along the spine column");
         goto done;
