@@ -83,7 +83,7 @@ typedef struct sp_batch_job {
     char tmpdir[4096];            /* where the child writes */
 } sp_batch_job;
 
-/* Starts argv[0] with argv, stdout and stderr to log_path, OMP_NUM_THREADS
+/* Starts this binary (/proc/self/exe) with argv, stdout and stderr to log_path, OMP_NUM_THREADS
  * = threads, in its own process group and killed if the batch dies
  * (PR_SET_PDEATHSIG). j->pid is set on success. */
 sp_status sp_batch_job_start(sp_batch_job *j, char *const argv[], const char *log_path, int threads,
@@ -105,7 +105,8 @@ void sp_batch_job_kill(sp_batch_job *j);
  * folders without DONE and .work/ leftovers. */
 sp_status sp_batch_state_open(const char *outdir, int *lock_fd, sp_err *err);
 
-/* True when outdir/studies/<id>/DONE exists; *seconds from it (0 if unknown). */
+/* True when outdir/studies/<id>/DONE and its report.csv exist; *seconds
+ * from DONE (0 if unknown). */
 bool sp_batch_state_done(const char *outdir, const char *id, double *seconds);
 
 /* Removes outdir/studies/<id> (for --force). */
@@ -169,7 +170,7 @@ void sp_batch_count(const sp_batch_plan *p, int counts[5]);
 
 typedef struct sp_batch_progress {
     bool tty, quiet;
-    int total, finished, failed;
+    int total, finished, failed, kept; /* kept: from an earlier run (not in the estimate) */
     double t0, last_draw;
 } sp_batch_progress;
 

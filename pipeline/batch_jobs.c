@@ -64,7 +64,7 @@ sp_status sp_batch_job_start(sp_batch_job *j, char *const argv[], const char *lo
         if (devnull >= 0) dup2(devnull, STDIN_FILENO);
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
-        execve(argv[0], argv, env);
+        execve("/proc/self/exe", argv, env); /* this very binary, even if replaced on disk */
         _exit(127);
     }
     free(env);

@@ -6,7 +6,8 @@
  * is terminal output of the CLI, like `spinemet scan`'s tables, written to
  * stderr directly and skipped when the caller says quiet. Studies kept from
  * an earlier run count as finished without a line each. The estimate
- * is elapsed / finished * remaining, which already accounts for --jobs.
+ * is elapsed / studies run so far * remaining, which already accounts for
+ * --jobs; studies kept from an earlier run are not in it.
  * Study ids only, never patient data. */
 #include <stdio.h>
 #include <unistd.h>
@@ -23,8 +24,9 @@ static void hms(char *b, size_t n, double s)
 
 static void eta(const sp_batch_progress *pg, double el, char *b, size_t n)
 {
-    if (pg->finished == 0 || pg->finished >= pg->total) snprintf(b, n, "--:--");
-    else hms(b, n, el / pg->finished * (pg->total - pg->finished));
+    int ran = pg->finished - pg->kept;
+    if (ran <= 0 || pg->finished >= pg->total) snprintf(b, n, "--:--");
+    else hms(b, n, el / ran * (pg->total - pg->finished));
 }
 
 void sp_batch_progress_init(sp_batch_progress *pg, int total, bool quiet)
@@ -32,7 +34,7 @@ void sp_batch_progress_init(sp_batch_progress *pg, int total, bool quiet)
     pg->tty = isatty(STDERR_FILENO) != 0;
     pg->quiet = quiet;
     pg->total = total;
-    pg->finished = pg->failed = 0;
+    pg->finished = pg->failed = pg->kept = 0;
     pg->t0 = pg->last_draw = sp_now();
 }
 
@@ -56,6 +58,7 @@ void sp_batch_progress_study(sp_batch_progress *pg, const sp_batch_study *s)
     char e[32], l[32];
     pg->finished++;
     if (s->status == SP_BATCH_FAILED || s->status == SP_BATCH_TIMEOUT) pg->failed++;
+    if (s->status == SP_BATCH_SKIPPED) pg->kept++;
     if (pg->quiet || s->status == SP_BATCH_SKIPPED) return;
     if (pg->tty) {
         draw(pg);

@@ -169,9 +169,12 @@ sp_status sp_batch_state_open(const char *outdir, int *lock_fd, sp_err *err)
 bool sp_batch_state_done(const char *outdir, const char *id, double *seconds)
 {
     char p[4200], buf[512];
+    struct stat sb;
+    *seconds = 0;
+    snprintf(p, sizeof p, "%s/studies/%s/report.csv", outdir, id);
+    if (stat(p, &sb) != 0) return false; /* DONE without its report (edited by hand): redo */
     snprintf(p, sizeof p, "%s/studies/%s/DONE", outdir, id);
     FILE *f = fopen(p, "rb");
-    *seconds = 0;
     if (!f) return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);

@@ -42,7 +42,7 @@ static void batch_usage(FILE *f)
             "  logs/<id>.log       analyze's messages\n"
             "\noptions:\n"
             "  -o, --output DIR    output folder (created if missing; required)\n"
-            "  -j, --jobs N        studies analysed at once (default: cores / 2, at least 1)\n"
+            "  -j, --jobs N        studies analysed at once (default: cores / 2, at least 2)\n"
             "  --threads N         OpenMP threads per study (default: cores / jobs)\n"
             "  --timeout S         stop a study after S seconds (default 1800; 0 = never)\n"
             "  --shard I/N         only shard I of N (0-based; default from SLURM_ARRAY_TASK_ID\n"
@@ -132,7 +132,9 @@ static void size_jobs(batch_opts *o)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores < 1) cores = 1;
-    if (o->jobs == 0) o->jobs = cores / 2 > 1 ? (int)(cores / 2) : 1;
+    /* 2 jobs beat 1 job x 2 threads on 2 cores (docs/batch.md, Throughput):
+     * an analysis has serial stretches that another study fills. */
+    if (o->jobs == 0) o->jobs = cores / 2 > 2 ? (int)(cores / 2) : 2;
     if (o->threads == 0) o->threads = cores / o->jobs > 1 ? (int)(cores / o->jobs) : 1;
 }
 
@@ -187,7 +189,7 @@ static void launch(const batch_opts *o, sp_batch_study *s, sp_batch_job *j)
     if (st == SP_OK && mkdir(j->tmpdir, 0777) != 0)
         st = sp_fail(&err, SP_EIO, "%s: cannot create (%s)", j->tmpdir, strerror(errno));
     snprintf(threads, sizeof threads, "%d", o->threads);
-    char *argv[12] = {"/proc/self/exe", "analyze", input, "-o", j->tmpdir, "--threads", threads};
+    char *argv[12] = {"spinemet", "analyze", input, "-o", j->tmpdir, "--threads", threads};
     int k = 7;
     if (o->deidentify) argv[k++] = "--deidentify";
     if (o->no_dicom) argv[k++] = "--no-dicom-out";
@@ -273,25 +275,34 @@ static void run_all(const batch_opts *o, sp_batch_plan *p, sp_batch_progress *pg
     }
     for (int k = 0; k < o->jobs; k++) { /* interrupted: these stay pending */
         if (!jobs[k].pid) continue;
+        char log[4200], work[4200];
         sp_batch_job_kill(&jobs[k]);
         sp_batch_rmtree(jobs[k].tmpdir);
+        study_paths(o, &p->v[jobs[k].study], log, sizeof log, work, sizeof work);
+        sp_batch_rmtree(work);
     }
     free(jobs);
 }
 
-/* cohort.csv from every finished study of this run's plan. */
-static sp_status write_cohort(const batch_opts *o, const sp_batch_plan *p, sp_err *err)
+/* cohort.csv from every finished study of this run's plan. A result whose
+ * report.csv cannot be read becomes a failed study (and is redone next run). */
+static sp_status write_cohort(const batch_opts *o, sp_batch_plan *p, sp_err *err)
 {
     char path[4200];
     sp_status st = SP_OK;
     sp_cohort *c = sp_cohort_new();
     if (!c) return sp_fail(err, SP_ENOMEM, "out of memory");
-    for (int i = 0; i < p->n && st == SP_OK; i++) {
-        const sp_batch_study *s = &p->v[i];
+    for (int i = 0; i < p->n && st != SP_ENOMEM; i++) {
+        sp_batch_study *s = &p->v[i];
         if (s->status != SP_BATCH_DONE && s->status != SP_BATCH_SKIPPED) continue;
         snprintf(path, sizeof path, "%s/studies/%s/report.csv", o->outdir, s->id);
-        st = sp_cohort_add_report(c, s->id, path, err);
+        if ((st = sp_cohort_add_report(c, s->id, path, err)) == SP_OK || st == SP_ENOMEM) continue;
+        sp_log(SP_LOG_WARN, "%s", err->msg);
+        s->status = SP_BATCH_FAILED;
+        snprintf(s->reason, sizeof s->reason, "result unreadable: %s", err->msg);
+        sp_batch_state_forget(o->outdir, s->id);
     }
+    if (st != SP_ENOMEM) st = SP_OK;
     snprintf(path, sizeof path, "%s/cohort.csv", o->outdir);
     if (st == SP_OK) st = sp_cohort_write(c, path, err);
     sp_cohort_free(c);
