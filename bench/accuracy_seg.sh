@@ -35,13 +35,13 @@ done
 python3 - "$rows" "$WORK/uncertain.txt" <<'PY'
 import sys, statistics as st
 unc = set(tuple(l.split()) for l in open(sys.argv[2]))
-rows = [l.strip().strip('|').split('|') for l in open(sys.argv[1]) if l.count('|') >= 9]
+rows = [l.strip().strip('|').split('|') for l in open(sys.argv[1]) if l.count('|') >= 10]
 by = {}
 for r in rows:
     r = [x.strip() for x in r]
     by.setdefault(r[0], []).append(r)
-print("| phantom | vertebrae | named right | right or flagged uncertain | median Dice | min Dice | median matched Dice | median body Dice | min body Dice | median centroid error mm | max centroid error mm |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| phantom | vertebrae | named right | right or flagged uncertain | median Dice | min Dice | median matched Dice | median body Dice | min body Dice | median matched body Dice | median centroid error mm | max centroid error mm |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 allv = []
 for name, rs in by.items():
     rs = [r for r in rs if r[1] != 'S']  # the sacrum is reported apart (its truth starts at S1's top)
@@ -51,11 +51,12 @@ for name, rs in by.items():
     ok = sum(r[4] == 'yes' for r in rs)
     okf = sum(r[4] == 'yes' or (name, r[7]) in unc for r in rs)
     m = [float(r[8]) for r in rs]
-    print(f"| {name} | {len(rs)} | {ok} | {okf} | {st.median(d):.3f} | {min(d):.3f} | {st.median(m):.3f} | {st.median(b):.3f} | {min(b):.3f} | {st.median(e) if e else float('nan'):.1f} | {max(e) if e else float('nan'):.1f} |")
+    mb = [float(r[9]) for r in rs if r[9] != '-']
+    print(f"| {name} | {len(rs)} | {ok} | {okf} | {st.median(d):.3f} | {min(d):.3f} | {st.median(m):.3f} | {st.median(b):.3f} | {min(b):.3f} | {st.median(mb):.3f} | {st.median(e) if e else float('nan'):.1f} | {max(e) if e else float('nan'):.1f} |")
 ok = sum(r[4] == 'yes' for r in allv)
 okf = sum(r[4] == 'yes' or (r[0], r[7]) in unc for r in allv)
 b = [float(r[6]) for r in allv if r[6] != '-']
-print(f"| **all** | {len(allv)} | {ok} ({100*ok/len(allv):.0f} %) | {okf} ({100*okf/len(allv):.0f} %) | {st.median([float(r[2]) for r in allv]):.3f} | | {st.median([float(r[8]) for r in allv]):.3f} | {st.median(b):.3f} | | | |")
+print(f"| **all** | {len(allv)} | {ok} ({100*ok/len(allv):.0f} %) | {okf} ({100*okf/len(allv):.0f} %) | {st.median([float(r[2]) for r in allv]):.3f} | | {st.median([float(r[8]) for r in allv]):.3f} | {st.median(b):.3f} | | {st.median([float(r[9]) for r in allv if r[9] != '-']):.3f} | | |")
 PY
 echo
 echo "Anchors, flags and names marked uncertain:"
@@ -69,8 +70,8 @@ if [ -d "$REAL" ]; then
   echo "## Real CT: ct-totalseg/example_ct.nii.gz vs TotalSegmentator's totalseg.nii.gz"
   echo
   "$EXE" -q segment "$REAL/example_ct.nii.gz" -o "$WORK/real"
-  echo "| case | level | Dice | centroid error mm | named right | reference voxels | body Dice | our label | matched Dice |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| case | level | Dice | centroid error mm | named right | reference voxels | body Dice | our label | matched Dice | matched body Dice |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   "$EVAL" "$WORK/real/vertebrae.nii.gz" "$REAL/spine_report/example_ct_report/totalseg.nii.gz" totalseg example_ct
   echo
   echo "(The reference labels only S1 of the sacrum and a 76-voxel sliver of T11 at the top edge.)"

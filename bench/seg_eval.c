@@ -4,7 +4,7 @@
  *
  * usage: seg_eval PRED.nii.gz REF.nii.gz verse|totalseg [NAME [PRED_PARTS REF_PARTS]]
  * Prints one Markdown table row per reference vertebra:
- *   | NAME | level | Dice | centroid error mm | identified | voxels | body Dice | predicted label | matched Dice |
+ *   | NAME | level | Dice | centroid error mm | identified | voxels | body Dice | predicted label | matched Dice | matched body Dice |
  * "matched Dice" is against the predicted vertebra that overlaps most,
  * whatever its name: the segmentation's quality apart from the naming.
  * With the two parts maps (value 1 = vertebral body in both), body Dice is
@@ -55,7 +55,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", e.msg);
         return 2;
     }
-    static double inter[64][64], np[64], nr[64], cp[64][3], cr[64][3], bi[64], bp[64], br[64];
+    static double inter[64][64], np[64], nr[64], cp[64][3], cr[64][3], bi[64], bp[64], br[64], bx[64][64];
     for (size_t i = 0; i < sp_vol_nvox(p); i++) {
         int a = at(p, i), b = ref_label(at(r, i), ts);
         if (pp && rp && a >= 0 && a < 64 && b >= 0 && b < 64) {
@@ -63,6 +63,7 @@ int main(int argc, char **argv)
             if (pa && a) bp[a]++;
             if (pb && b) br[b]++;
             if (pa && pb && a == b && a) bi[a]++;
+            if (pa && pb && a && b) bx[a][b]++;
         }
         if (a < 0 || a > 63 || b < 0 || b > 63) continue;
         size_t x = i % p->nx, y = (i / p->nx) % p->ny, z = i / ((size_t)p->nx * p->ny);
@@ -91,8 +92,10 @@ int main(int argc, char **argv)
         char body[16] = "-";
         if (pp && br[b] > 0) snprintf(body, sizeof body, "%.3f", 2 * bi[b] / (bp[b] + br[b]));
         double matched = best > 0 ? 2 * inter[best][b] / (np[best] + nr[b]) : 0;
-        printf("| %s | %s | %.3f | %.1f | %s | %.0f | %s | %d | %.3f |\n", name, sp_seg_level_name(b, nm), dice, err,
-               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b], body, best, matched);
+        char mbody[16] = "-";
+        if (pp && br[b] > 0 && best > 0) snprintf(mbody, sizeof mbody, "%.3f", 2 * bx[best][b] / (bp[best] + br[b]));
+        printf("| %s | %s | %.3f | %.1f | %s | %.0f | %s | %d | %.3f | %s |\n", name, sp_seg_level_name(b, nm), dice, err,
+               best == b && err <= 20 ? "yes" : best > 0 ? "no" : "missed", nr[b], body, best, matched, mbody);
     }
     sp_vol_free(p);
     sp_vol_free(r);
