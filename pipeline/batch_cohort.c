@@ -180,7 +180,8 @@ static sp_status add_file(sp_cohort *c, const char *id, int skip, const char *pa
     FILE *in = fopen(path, "rb");
     if (!in) return sp_fail(err, SP_EIO, "%s: cannot read (%s)", path, strerror(errno));
     rc = read_record(in, &h);
-    if (rc == 0 || (rc > 0 && h.n <= skip)) st = sp_fail(err, SP_EIO, "%s: no CSV header", path);
+    if (rc == 0 || (rc > 0 && (h.n < skip || (skip && strcmp(h.v[0], "study_id")))))
+        st = sp_fail(err, SP_EIO, "%s: no CSV header%s", path, skip ? " starting with study_id" : "");
     else if (rc < 0 || !(map = calloc((size_t)h.n, sizeof *map)) || map_header(c, &h, skip, map, path) != 0)
         st = SP_ENOMEM;
     while (st == SP_OK && (rc = read_record(in, &f)) > 0) {
