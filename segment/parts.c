@@ -19,6 +19,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,24 +113,30 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     for (int b = 0; b < BINS; b++)
         if (hist[b] > peak) peak = hist[b];
     int thr = peak / 10 > 0 ? peak / 10 : 1;
-    /* From the back: the arch (spinous, laminae), then the canal's gap, then
-     * the posterior wall. Working from the back keeps a hollow body
-     * (osteoporotic or lytic marrow below the growth threshold) whole. */
-    int b = BINS - 1;
+    /* Two readings of the band. From the front: the first gap after the body
+     * centre (the canal, or a hollow body's marrow). From the back: the arch,
+     * then the canal's gap, then the posterior wall, which keeps a hollow
+     * (osteoporotic or lytic) body whole. The back reading is used unless it
+     * puts the wall more than 30 mm behind the body centre (no body is that
+     * deep; a gap inside a long thoracic spinous process looks like a canal). */
+    double fwall, farch;
+    int b = 40;
+    while (b < BINS && hist[b] >= thr) b++;
+    fwall = b - 40.0;
+    while (b < BINS && hist[b] < thr) b++;
+    farch = b < BINS ? b - 40.0 : fwall + 15.0;
+    b = BINS - 1;
     while (b > 40 && hist[b] < thr) b--; /* last occupied bin: tip of the arch */
     int arch_end = b;
     while (b > 40 && hist[b] >= thr) b--; /* through the arch */
     int arch_front = b + 1;
     while (b > 40 && hist[b] < thr) b--; /* through the canal */
-    if (b > 40 && arch_end > arch_front) {
+    if (b > 40 && arch_end > arch_front && b + 1 - 40.0 <= 30.0) {
         f->wall = b + 1 - 40.0;
         f->arch = arch_front - 40.0;
-    } else { /* no arch in the band: the first gap from the front */
-        b = 40;
-        while (b < BINS && hist[b] >= thr) b++;
-        f->wall = b - 40.0;
-        while (b < BINS && hist[b] < thr) b++;
-        f->arch = b < BINS ? b - 40.0 : f->wall + 15.0;
+    } else {
+        f->wall = fwall;
+        f->arch = farch;
     }
     if (f->arch - f->wall < 6.0) f->arch = f->wall + 6.0;
     /* canal half width: nearest bone across LR at mid-canal depth */
