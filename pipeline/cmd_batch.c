@@ -319,6 +319,15 @@ static int summarize(const batch_opts *o, const sp_batch_plan *p, double seconds
     return n[SP_BATCH_DONE] + n[SP_BATCH_SKIPPED] == p->n ? SP_EXIT_OK : SP_EXIT_PARTIAL;
 }
 
+/* OUTDIR inside ROOT would be scanned as input on the next run. */
+static bool out_inside_root(const batch_opts *o)
+{
+    char r[4096], d[4096];
+    if (!realpath(o->root, r) || !realpath(o->outdir, d)) return false;
+    size_t n = strlen(r);
+    return !strcmp(r, d) || (!strncmp(r, d, n) && (d[n] == '/' || (n == 1 && r[0] == '/')));
+}
+
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -344,6 +353,12 @@ int sp_cmd_batch(int argc, char **argv)
     if (stat(o.root, &sb) != 0) {
         sp_log(SP_LOG_ERROR, "%s: %s", o.root, strerror(errno));
         return SP_EXIT_IO;
+    }
+    bool created = mkdir(o.outdir, 0777) == 0;
+    if (out_inside_root(&o)) {
+        if (created) rmdir(o.outdir);
+        sp_log(SP_LOG_ERROR, "%s is inside %s: its outputs would be read as input; choose another -o", o.outdir, o.root);
+        return SP_EXIT_USAGE;
     }
     sp_status st = sp_batch_state_open(o.outdir, &lock, &err);
     if (st == SP_OK) st = sp_batch_plan_build(o.root, o.jobs * o.threads, &p, &err);

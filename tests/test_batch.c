@@ -317,6 +317,8 @@ Test(batch, usage_and_io_errors)
     cr_assert_eq(sp_test_system(args), 0);
     snprintf(args, sizeof args, "batch %s/empty -o %s/out", tmp, tmp);
     cr_assert_eq(run(args), 3, "no study found");
+    snprintf(args, sizeof args, "batch %s/empty -o %s/empty/out", tmp, tmp);
+    cr_assert_eq(run(args), 1, "OUTDIR inside ROOT is refused");
     snprintf(args, sizeof args, "merge %s/empty -o %s/m", tmp, tmp);
     cr_assert_eq(run(args), 2, "merge of a folder without batch.json");
 }
