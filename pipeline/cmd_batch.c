@@ -86,6 +86,14 @@ static bool info_enabled(void)
     return info_seen;
 }
 
+/* A number >= 0 from an option argument; -1 when it is not one. */
+static double number(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    return end == s || *end || !(v >= 0) ? -1 : v; /* NaN too */
+}
+
 static int parse_args(int argc, char **argv, batch_opts *o)
 {
     static const struct option opts[] = {
@@ -96,14 +104,13 @@ static int parse_args(int argc, char **argv, batch_opts *o)
         {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0}};
     const char *shard = NULL;
     sp_err err = {0};
-    char *end;
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "ho:j:", opts, NULL)) != -1) {
         if (c == 'o') o->outdir = optarg;
-        else if (c == 'j') o->jobs = (int)strtol(optarg, &end, 10), o->jobs = *end ? -1 : o->jobs;
-        else if (c == 't') o->threads = (int)strtol(optarg, &end, 10), o->threads = *end ? -1 : o->threads;
-        else if (c == 'T') o->timeout = strtod(optarg, &end), o->timeout = *end ? -1 : o->timeout;
+        else if (c == 'j') o->jobs = number(optarg) > 4096 ? -1 : (int)number(optarg);
+        else if (c == 't') o->threads = number(optarg) > 4096 ? -1 : (int)number(optarg);
+        else if (c == 'T') o->timeout = number(optarg);
         else if (c == 's') shard = optarg;
         else if (c == 'f') o->force = true;
         else if (c == 'd') o->deidentify = true;
@@ -112,7 +119,7 @@ static int parse_args(int argc, char **argv, batch_opts *o)
         else return batch_usage(stderr), SP_EXIT_USAGE;
     }
     if (optind != argc - 1 || !o->outdir || o->jobs < 0 || o->threads < 0 || o->timeout < 0) {
-        if (o->jobs < 0 || o->threads < 0 || o->timeout < 0) sp_log(SP_LOG_ERROR, "--jobs, --threads and --timeout want numbers >= 0");
+        if (o->jobs < 0 || o->threads < 0 || o->timeout < 0) sp_log(SP_LOG_ERROR, "--jobs and --threads want 0..4096, --timeout seconds >= 0");
         return batch_usage(stderr), SP_EXIT_USAGE;
     }
     o->root = argv[optind];
