@@ -110,10 +110,10 @@ static double vox_along(const sc_ctx *c, const double dir[3])
  * of the endplate places it to a fraction of that. Kept when the profile
  * shows no clear edge (peak - outside < 150 HU: destroyed or osteoporotic
  * endplate) or when the crossing is more than 0.6 voxel from the mask end. */
-static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s)
+static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, bool any_vox)
 {
     double vox = vox_along(c, dir);
-    if (vox > SC_EDGE_MAX_VOX_MM) return end; /* thick slices: the endplate's partial volume is too smeared */
+    if (vox > SC_EDGE_MAX_VOX_MM && !any_vox) return end; /* thick slices: the endplate's partial volume is too smeared */
     double win_in = fmax(2.0, 1.0 * vox), win_out = fmax(2.5, 1.0 * vox);
     double p[3], P = -1e9, tp = end, B = 1e9;
     for (double u = -win_in; u <= 0.5 * vox + 1e-9; u += 0.1) {
@@ -143,8 +143,20 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
 int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi)
 {
     if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
-    *lo = refine_end(c, p0, dir, *lo, -1);
-    *hi = refine_end(c, p0, dir, *hi, +1);
+    *lo = refine_end(c, p0, dir, *lo, -1, false);
+    *hi = refine_end(c, p0, dir, *hi, +1, false);
+    return 1;
+}
+
+/* As sc_extent_hu at any voxel size: for the endplate planes of the frame,
+ * where a bias common to all columns does not tilt the plane but the
+ * partial volume still orders the columns within a thick slice. */
+static int extent_hu_any(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo,
+                         double *hi)
+{
+    if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
+    *lo = refine_end(c, p0, dir, *lo, -1, true);
+    *hi = refine_end(c, p0, dir, *hi, +1, true);
     return 1;
 }
 
@@ -257,7 +269,7 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
             for (double u = cu - hu; u <= cu + hu + 1e-9 && m < GRID * GRID; u += BIN_MM) {
                 double p[3], lo, hi;
                 sc_point(v->centre, v->lr, u, v->ap, vv, v->si, 0, p);
-                if (!sc_extent_hu(c, k, p, v->si, 40.0, &lo, &hi)) continue;
+                if (!extent_hu_any(c, k, p, v->si, 40.0, &lo, &hi)) continue;
                 fu[m] = u, fv[m] = vv, top[m] = hi, bot[m] = lo, m++;
             }
         for (int sd = 0; sd < 2; sd++) {
