@@ -81,12 +81,18 @@ sp_status sp_batch_job_start(sp_batch_job *j, char *const argv[], const char *lo
 bool sp_batch_job_poll(sp_batch_job *j, double timeout, int *code, int *sig)
 {
     int ws;
-    pid_t r = waitpid(j->pid, &ws, WNOHANG);
+    siginfo_t si;
     *code = -1, *sig = 0;
-    if (r == j->pid) {
+    /* Look without reaping: while the child is a zombie its pid (= its group
+     * id) cannot be reused, so killing what it left in its group is safe. */
+    memset(&si, 0, sizeof si);
+    int r = waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT);
+    if (r == 0 && si.si_pid == j->pid) {
+        kill(-j->pid, SIGKILL);
+        while (waitpid(j->pid, &ws, 0) < 0 && errno == EINTR) {
+        }
         if (WIFEXITED(ws)) *code = WEXITSTATUS(ws);
         else if (WIFSIGNALED(ws)) *sig = WTERMSIG(ws);
-        kill(-j->pid, SIGKILL); /* anything the child left in its group */
         j->pid = 0;
         return true;
     }
