@@ -197,7 +197,7 @@ sp_status sp_io_scan(const char *path, const sp_scan_opts *opts, sp_scan **out, 
     }
     st = S_ISDIR(sb.st_mode) ? walk(path, opts && opts->follow_symlinks, 0, &pl) : push_path(&pl, path);
     if (st != SP_OK) goto finish;
-    qsort(pl.v, (size_t)pl.n, sizeof *pl.v, cmp_str);
+    if (pl.n > 1) qsort(pl.v, (size_t)pl.n, sizeof *pl.v, cmp_str); /* pl.v is NULL when empty */
     s->nfiles = pl.n;
     s->files = calloc((size_t)(pl.n ? pl.n : 1), sizeof *s->files);
     s->priv->hdr = calloc((size_t)(pl.n ? pl.n : 1), sizeof *s->priv->hdr);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/sp_geom.h"
@@ -323,6 +324,19 @@ Test(series, junk_and_truncated_files_are_listed_and_named)
         cr_assert_neq(st, SP_OK, "a truncated slice must not load silently");
         cr_assert(strstr(e.msg, "IM0004"), "the error names the file: %s", e.msg);
     }
+    sp_scan_free(s);
+}
+
+Test(series, empty_folder_scans_to_nothing_usable)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/empty", tmp);
+    cr_assert_eq(mkdir(dir, 0755), 0);
+    sp_scan *s = scan_ok(dir);
+    cr_assert_eq(s->nfiles, 0);
+    cr_assert_eq(s->nseries, 0);
+    cr_assert_eq(s->chosen, -1);
+    cr_assert(strstr(s->chosen_reason, "no usable"), "%s", s->chosen_reason);
     sp_scan_free(s);
 }
 
