@@ -83,6 +83,8 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 
 /* Deep voxels (reference bone, blastic seeds): >= 3 mm and >= this many voxels inside. */
 #define SC_DEEP_VOXELS 1.5
+/* Blastic threshold floor (HU). */
+#define SC_BLASTIC_MIN_HU 400.0
 /* Geometric pedicle: up to this far lateral of the canal; counted from this volume. */
 #define SC_PEDICLE_WIDTH_MM 10.0
 #define SC_PEDICLE_MIN_ML 0.1

@@ -105,7 +105,10 @@ static void reference(sp_score_result *r)
         return;
     }
     r->lytic_thr = r->ref_hu - fmax(3.5 * r->ref_sigma, 60.0);
-    r->blastic_thr = r->ref_hu + fmax(5.0 * r->ref_sigma, 250.0);
+    /* never below SC_BLASTIC_MIN_HU: sclerotic lesions are dense (often
+     * > 500-1000 HU); in osteoporotic bone ref + 250 HU falls to the HU of
+     * endplates and cortex that a coarse label takes in */
+    r->blastic_thr = fmax(r->ref_hu + fmax(5.0 * r->ref_sigma, 250.0), SC_BLASTIC_MIN_HU);
     for (int k = 0; k < r->nvert; k++)
         r->v[k].reference = !isnan(r->v[k].trabecular_hu) && r->v[k].label != 26;
 }
