@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/sp_omp.h"
+#include "io/sp_io.h"
 #include "phantom/sp_phantom.h"
 #include "score/sp_score.h"
 #include "segment/sp_segment.h"
@@ -160,4 +161,41 @@ Test(score, same_result_at_1_and_2_threads)
     cr_expect(memcmp(a.res, b.res, sizeof *a.res) == 0, "score results differ between 1 and 2 threads");
     done(&a);
     done(&b);
+}
+
+/* Real CT at 3 mm voxels with its TotalSegmentator labels: no lesion
+ * anywhere (the first version called every lumbar level blastic: the 3 mm
+ * "deep" core still held cortical partial volume), and L1-L5 heights of a
+ * plausible size (docs/scoring.md compares them with spine_report.json). */
+Test(score, real_ct_no_false_lesions)
+{
+    char ct[1024], lab[1024];
+    if (!sp_test_shared("ct-totalseg/example_ct.nii.gz", ct, sizeof ct)) cr_skip_test("../shared/data absent: skipped");
+    if (!sp_test_shared("ct-totalseg/spine_report/example_ct_report/totalseg.nii.gz", lab, sizeof lab))
+        cr_skip_test("TotalSegmentator labels absent: skipped");
+    sp_volume *v = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_io_read_nifti(ct, &v, &e), SP_OK, "%s", e.msg);
+    cr_assert_eq(sp_seg_from_labels(v, lab, "totalseg", &seg, &e), SP_OK, "%s", e.msg);
+    cr_assert_eq(sp_score_run(v, seg, NULL, &res, &e), SP_OK, "%s", e.msg);
+    int lumbar = 0;
+    for (int k = 0; k < res->nvert; k++) {
+        const sp_score_vertebra *x = &res->v[k];
+        cr_expect(x->les.character == SP_CHAR_NONE, "%s: false %s lesion (lytic %.2f ml, blastic %.2f ml)", x->name,
+                  x->les.character == SP_CHAR_BLASTIC ? "blastic" : x->les.character == SP_CHAR_LYTIC ? "lytic" : "mixed",
+                  x->les.lytic_ml, x->les.blastic_ml);
+        if (x->label >= 20 && x->label <= 24) {
+            lumbar++;
+            cr_expect(x->h.ok, "%s: %s", x->name, x->h.reason);
+            if (x->h.ok)
+                cr_expect(x->h.anterior > 18 && x->h.anterior < 36 && x->h.posterior > 18 && x->h.posterior < 36,
+                          "%s heights %.1f / %.1f / %.1f", x->name, x->h.anterior, x->h.middle, x->h.posterior);
+        }
+    }
+    cr_expect_eq(lumbar, 5);
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_vol_free(v);
 }
