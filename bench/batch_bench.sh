@@ -7,6 +7,7 @@
 # The machine's load average before each run is recorded, because on a shared
 # machine it moves the numbers. cohort.csv of the 1- and 2-job runs is
 # compared (the analyses are deterministic, only the order of work differs).
+# BENCH_SPEC=FILE uses another phantom spec (e.g. sample_data/full_size.json).
 # Usage: bench/batch_bench.sh [NSTUDIES] [RUNS] [BUILD_DIR]   (writes bench/results/batch.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,12 @@ RUNS=${2:-1}
 B=${3:-build}
 EXE=$B/pipeline/spinemet
 WORK=${BENCH_WORK:-/tmp/spinemet-batch-bench}
+[ -n "${BENCH_SPEC:-}" ] && WORK=$WORK-$(basename "$BENCH_SPEC" .json)
 CORES=$(nproc)
 mkdir -p "$WORK" bench/results
 SPEC='{"anatomy": {"from": "T10", "to": "L5"}, "scan": {"matrix": [320,320], "pixel_mm": 1.0, "slice_mm": 2.0},
  "vertebrae": {"L1": {"lesion": {"type": "lytic", "parts": ["body"], "body_extent_pct": 40}}}}'
-echo "$SPEC" >"$WORK/spec.json"
+if [ -n "${BENCH_SPEC:-}" ]; then cp "$BENCH_SPEC" "$WORK/spec.json"; else echo "$SPEC" >"$WORK/spec.json"; fi
 for i in $(seq "$N"); do
   [ -d "$WORK/root/study$i" ] && continue
   "$EXE" -q phantom "$WORK/spec.json" -o "$WORK/gen$i" --seed "$i"
@@ -49,5 +51,5 @@ echo
 if cmp -s "$WORK/out1/cohort.csv" "$WORK/out2/cohort.csv"; then echo "cohort.csv: identical for 1 and 2 jobs."
 else echo "cohort.csv DIFFERS between 1 and 2 jobs."; fi
 echo "Machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(date -u +%F)"
-echo "Command: bench/batch_bench.sh $N $RUNS $B"
+echo "Command: ${BENCH_SPEC:+BENCH_SPEC=$BENCH_SPEC }bench/batch_bench.sh $N $RUNS $B"
 } | tee bench/results/batch.md
