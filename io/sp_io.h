@@ -30,6 +30,10 @@ sp_status sp_io_read_nifti(const char *path, sp_volume **out, sp_err *err);
  * scl_slope/scl_inter from v. Labels (SP_U8) are written as uint8. */
 sp_status sp_io_write_nifti(const char *path, const sp_volume *v, sp_err *err);
 
+/* Writes text and a final newline to path (created or truncated). SP_EIO
+ * with the path and reason on failure. text is borrowed. */
+sp_status sp_io_write_text(const char *path, const char *text, sp_err *err);
+
 /* True when path names a NIfTI file by its extension (.nii, .nii.gz). */
 bool sp_io_is_nifti_path(const char *path);
 

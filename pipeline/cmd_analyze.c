@@ -145,16 +145,9 @@ static sp_status write_report_json(const sp_score_result *res, const sp_seg_resu
     txt = cJSON_Print(root);
     cJSON_Delete(root);
     if (!txt) return sp_fail(err, SP_ENOMEM, "out of memory writing %s", path);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        free(txt);
-        return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
-    }
-    fputs(txt, f);
-    fputc('\n', f);
+    sp_status st = sp_io_write_text(path, txt, err);
     free(txt);
-    if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: write failed (%s)", path, strerror(errno));
-    return SP_OK;
+    return st;
 }
 
 /* Every output after report.json's inputs are known. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/sp_io.h"
 #include "sp_score.h"
 #include "sp_version.h"
 
@@ -411,14 +412,7 @@ sp_status sp_score_write_report(const sp_score_result *r, const sp_seg_result *s
 {
     char *txt = sp_score_report_json(r, seg, in);
     if (!txt) return sp_fail(err, SP_ENOMEM, "out of memory writing %s", path);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        free(txt);
-        return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
-    }
-    fputs(txt, f);
-    fputc('\n', f);
+    sp_status st = sp_io_write_text(path, txt, err);
     free(txt);
-    if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: write failed", path);
-    return SP_OK;
+    return st;
 }

@@ -59,7 +59,6 @@ sp_status sp_seg_write(const sp_seg_result *r, const char *dir, sp_err *err)
 {
     char p[4096];
     sp_status st;
-    FILE *f;
     char *txt;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) return sp_fail(err, SP_EIO, "%s: cannot create (%s)", dir, strerror(errno));
     snprintf(p, sizeof p, "%s/vertebrae.nii.gz", dir);
@@ -69,14 +68,7 @@ sp_status sp_seg_write(const sp_seg_result *r, const char *dir, sp_err *err)
     txt = sp_seg_json(r);
     if (!txt) return sp_fail(err, SP_ENOMEM, "out of memory writing JSON");
     snprintf(p, sizeof p, "%s/vertebrae.json", dir);
-    f = fopen(p, "w");
-    if (!f) {
-        free(txt);
-        return sp_fail(err, SP_EIO, "%s: cannot write (%s)", p, strerror(errno));
-    }
-    fputs(txt, f);
-    fputc('\n', f);
+    st = sp_io_write_text(p, txt, err);
     free(txt);
-    if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: write failed", p);
-    return SP_OK;
+    return st;
 }
