@@ -19,7 +19,7 @@ static const struct command {
     {"scan", sp_cmd_scan, "index a folder / file, group series, say which one would be analysed"},
     {"convert", sp_cmd_convert, "load a series (or NIfTI) and write it as NIfTI in HU"},
     {"segment", sp_cmd_segment, "find, separate and name the vertebrae (label maps + JSON)"},
-    {"analyze", sp_cmd_analyze, "segment, measure and score; writes report.json"},
+    {"analyze", sp_cmd_analyze, "segment, measure, score; writes report.json/.html/.csv, DICOM SEG and SR"},
     {"batch", sp_cmd_batch, "analyze every study under a folder, resumably; writes cohort.csv"},
     {"merge", sp_cmd_merge, "combine the outputs of batch shards into one cohort.csv"},
     {"phantom", sp_cmd_phantom, "generate a synthetic spine CT series with ground truth"},
