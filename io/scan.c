@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "core/sp_log.h"
 #include "core/sp_omp.h"
@@ -72,8 +71,6 @@ static sp_status walk(const char *dir, bool follow, int depth, path_list *out)
 /* Sets state and reason of a file from its header read. */
 static void classify(sp_scan_file *f, const sp_dicom_header *h, sp_status st, const sp_err *e)
 {
-    const char *base = strrchr(f->path, '/');
-    base = base ? base + 1 : f->path;
     f->series = -1;
     if (sp_io_is_nifti_path(f->path)) {
         f->state = SP_FILE_NIFTI;
@@ -114,7 +111,6 @@ static void classify(sp_scan_file *f, const sp_dicom_header *h, sp_status st, co
         f->state = SP_FILE_OK;
         f->reason[0] = '\0';
     }
-    (void)base;
 }
 
 
@@ -137,13 +133,6 @@ static sp_status read_headers(sp_scan *s, int threads)
         classify(&files[i], &hdr[i], st, &e);
     }
     return SP_OK;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 /* A scan of a single NIfTI file: one series that loads as it is. */
@@ -179,7 +168,7 @@ sp_status sp_io_scan(const char *path, const sp_scan_opts *opts, sp_scan **out, 
     path_list pl = {0};
     sp_scan *s;
     sp_status st;
-    double t0 = now_s();
+    double t0 = sp_now();
     *out = NULL;
     if (stat(path, &sb) != 0) return sp_fail(err, SP_EIO, "%s: %s", path, strerror(errno));
     s = calloc(1, sizeof *s);
@@ -217,7 +206,7 @@ finish:
         sp_scan_free(s);
         return sp_fail(err, st, "%s: scan failed (%s)", path, sp_status_str(st));
     }
-    s->seconds = now_s() - t0;
+    s->seconds = sp_now() - t0;
     *out = s;
     return SP_OK;
 }

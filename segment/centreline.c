@@ -272,12 +272,6 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
         c = from[z * NCAND + c];
         z--;
     }
-    if (getenv("SPINEMET_DEBUG_TRACK"))
-        for (int zz = 0; zz < nz; zz++) {
-            fprintf(stderr, "z %3d:", zz);
-            for (int q = 0; q < ncs[zz]; q++) fprintf(stderr, " (%d,%d %.0f f%d)", cs[zz][q].x, cs[zz][q].y, cs[zz][q].score, from[zz * NCAND + q]);
-            fprintf(stderr, "\n");
-        }
     line->z0 = bottom;
     line->n = top - bottom + 1;
     memmove(p, p + bottom, (size_t)line->n * sizeof *p);
@@ -333,12 +327,7 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
                            (p[i][2] - p[i - 1][2]) * w->spacing[2]};
             line->s[i] = line->s[i - 1] + sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
         }
-        line->radius[i] = 10.0;
     }
-    if (getenv("SPINEMET_DEBUG_LINE"))
-        for (int i = 0; i < line->n; i++)
-            fprintf(stderr, "line %d p %.1f %.1f %.1f t %.2f %.2f %.2f s %.1f\n", i, p[i][0], p[i][1], p[i][2], line->t[i][0],
-                    line->t[i][1], line->t[i][2], line->s[i]);
     if (line->n < 8) st = sp_fail(err, SP_EUNSUPPORTED, "spine column too short (%d slices) to segment", line->n);
 done:
     free(acc);

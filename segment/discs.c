@@ -286,8 +286,6 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         }
         P[i] = s / ws;
     }
-    if (getenv("SPINEMET_DEBUG_PROFILE"))
-        for (int i = 0; i < n; i++) fprintf(stderr, "profile s %d P %.0f\n", i, P[i]);
     local_period(P, n, T);
     /* candidate minima with their prominence over +/-SIDE_MM */
     for (int i = 1; i + 1 < n; i++) {

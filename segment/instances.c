@@ -187,14 +187,6 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     }
     for (size_t i = 0; i < nvox; i++)
         if (lab[i] >= 2) queue[tail++] = (uint32_t)i;
-    if (getenv("SPINEMET_DEBUG_SEEDS")) {
-        size_t cnt[SP_SEG_MAX_VERT + 2] = {0};
-        for (size_t i = 0; i < nvox; i++)
-            if (lab[i] >= 2) cnt[lab[i] - 2]++;
-        for (int k = 0; k < nlv; k++)
-            fprintf(stderr, "level %d s %.0f-%.0f seeds %zu plane z %.1f n (%.2f %.2f %.2f)\n", k, lv[k].s_lo, lv[k].s_hi, cnt[k],
-                    k < npl ? plc[k].p[2] : -1.0, k < npl ? plc[k].n[0] : 0, k < npl ? plc[k].n[1] : 0, k < npl ? plc[k].n[2] : 0);
-    }
     while (head < tail) {
         size_t p = queue[head++];
         int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);

@@ -61,7 +61,6 @@ typedef struct seg_line {
     double p[SEG_MAX_SAMPLES][3];   /* work voxel coordinates */
     double t[SEG_MAX_SAMPLES][3];   /* unit tangent in mm space (x, y, z mm) */
     double s[SEG_MAX_SAMPLES];      /* arc length, mm */
-    double radius[SEG_MAX_SAMPLES]; /* body radius estimate, mm */
 } seg_line;
 
 /* centreline.c */
@@ -85,7 +84,7 @@ typedef struct seg_level {
     bool sacrum;
     bool inferred;         /* a bounding disc was not seen but placed by the spacing */
     int ribs;              /* 0, 1, 2 sides with a rib */
-    double width_mm;       /* LR bone extent in its slab */
+    double wide_frac;      /* share of its slab's slices with bone 45-75 mm to both sides */
     int label;             /* VerSe number once named */
 } seg_level;
 

@@ -152,14 +152,14 @@ void seg_detect_anchors(const seg_work *w, const seg_line *L, seg_level *lv, int
         int wide = 0, n = 0;
         lv[k].ribs = 0;
         for (int i = lv[k].lo; i < lv[k].hi; i++, n++) wide += wide_slice(w, (int)lround(L->p[i][2]), L->p[i][0], L->p[i][1]);
-        lv[k].width_mm = n ? (double)wide / n : 0; /* fraction of wide slices */
+        lv[k].wide_frac = n ? (double)wide / n : 0;
     }
     detect_ribs(w, L, lv, nlv, verbose);
     if (verbose)
         for (int k = 0; k < nlv; k++)
             sp_log(SP_LOG_DEBUG, "segment: level %d (%.0f-%.0f mm): rib sides %d, wide %.0f%%", k, lv[k].s_lo, lv[k].s_hi,
-                   lv[k].ribs, 100 * lv[k].width_mm);
-    lv[0].sacrum = nlv > 1 && lv[0].width_mm >= 0.5;
+                   lv[k].ribs, 100 * lv[k].wide_frac);
+    lv[0].sacrum = nlv > 1 && lv[0].wide_frac >= 0.5;
 }
 
 /* Label of the level above / below in the standard sequence. */

@@ -9,17 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/sp_log.h"
 #include "core/sp_omp.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* Levels between consecutive discs plus the open ends; slivers under 6 mm
  * at the scan edges are dropped. Returns the count (caudal first). */
@@ -68,7 +60,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     seg_work w;
     seg_line *L = NULL;
     seg_level lv[SP_SEG_MAX_VERT];
-    double disc[SP_SEG_MAX_VERT], t0 = now_s();
+    double disc[SP_SEG_MAX_VERT], t0 = sp_now();
     bool inferred[SP_SEG_MAX_VERT];
     int nd, nlv;
     uint8_t *lab = NULL, *parts = NULL;
@@ -92,9 +84,9 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         st = sp_fail(err, SP_ENOMEM, "out of memory");
         goto done;
     }
-    sp_log(SP_LOG_DEBUG, "segment: canonical + work grid %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: canonical + work grid %.2f s", sp_now() - t0);
     st = seg_find_centreline(&w, L, err);
-    sp_log(SP_LOG_DEBUG, "segment: centreline done at %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: centreline done at %.2f s", sp_now() - t0);
     if (st != SP_OK) goto done;
     nd = seg_find_discs(&w, L, disc, inferred, SP_SEG_MAX_VERT - 2, verbose);
     nlv = make_levels(L, disc, inferred, nd, lv);
@@ -102,7 +94,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         st = sp_fail(err, SP_EUNSUPPORTED, "no vertebra found along the spine column");
         goto done;
     }
-    sp_log(SP_LOG_DEBUG, "segment: discs done at %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: discs done at %.2f s", sp_now() - t0);
     seg_detect_anchors(&w, L, lv, nlv, verbose);
     seg_name_levels(lv, nlv, r);
     /* Cropped: the column runs into the first or last slice of the scan. */
@@ -110,7 +102,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped below (column cut by the scan); ");
     if (L->z0 + L->n - 1 >= w.n[2] - 2)
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "cropped above (column cut by the scan); ");
-    sp_log(SP_LOG_DEBUG, "segment: anchors and names done at %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: anchors and names done at %.2f s", sp_now() - t0);
     for (int k = 0; k < nlv; k++) {
         double p[3], t[3];
         seg_line_at_s(L, 0.5 * (lv[k].s_lo + lv[k].s_hi), p, t);
@@ -129,9 +121,9 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         goto done;
     }
     st = seg_label_instances(&c, &w, L, lv, nlv, lab);
-    sp_log(SP_LOG_DEBUG, "segment: instances done at %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: instances done at %.2f s", sp_now() - t0);
     if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, true, parts, r->vert);
-    sp_log(SP_LOG_DEBUG, "segment: parts done at %.2f s", now_s() - t0);
+    sp_log(SP_LOG_DEBUG, "segment: parts done at %.2f s", sp_now() - t0);
     if (st != SP_OK) {
         st = fail_with(err, st, "labelling");
         goto done;
@@ -155,7 +147,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
         r->vert[k] = r->vert[nlv - 1 - k];
         r->vert[nlv - 1 - k] = t;
     }
-    r->seconds = now_s() - t0;
+    r->seconds = sp_now() - t0;
     *out = r;
     r = NULL;
 done:
