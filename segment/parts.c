@@ -198,11 +198,57 @@ static void fill_slices(uint8_t *m, const int b[3], int a, int *stack)
     }
 }
 
+/* Median HU of the voxels within 6 mm of the body centre o: the marrow. */
+static int core_median_hu(const seg_canon *c, const double o[3])
+{
+    int hist[2048] = {0}, n = 0;
+    int lo[3], hi[3];
+    for (int a = 0; a < 3; a++) {
+        lo[a] = (int)floor((o[a] - 6.0) / c->spacing[a]), hi[a] = (int)ceil((o[a] + 6.0) / c->spacing[a]);
+        if (lo[a] < 0) lo[a] = 0;
+        if (hi[a] > c->n[a] - 1) hi[a] = c->n[a] - 1;
+    }
+    for (int z = lo[2]; z <= hi[2]; z++)
+        for (int y = lo[1]; y <= hi[1]; y++)
+            for (int x = lo[0]; x <= hi[0]; x++) {
+                double dx = x * c->spacing[0] - o[0], dy = y * c->spacing[1] - o[1], dz = z * c->spacing[2] - o[2];
+                if (dx * dx + dy * dy + dz * dz > 36.0) continue;
+                int h = c->hu[((size_t)z * c->n[1] + y) * c->n[0] + x] + 1024;
+                hist[h < 0 ? 0 : h > 2047 ? 2047 : h]++, n++;
+            }
+    for (int h = 0, acc = 0; h < 2048; h++)
+        if ((acc += hist[h]) * 2 >= n && n > 0) return h - 1024;
+    return 1000;
+}
+
+/* 3x3x3 box max (dilate) or min (erode) of bit 1 of box mask m, in place,
+ * separably along each axis; tmp has the mask's size. */
+static void box3(uint8_t *m, uint8_t *tmp, const int b[3], bool dilate)
+{
+    size_t st[3] = {1, (size_t)b[0], (size_t)b[0] * b[1]}, nb = (size_t)b[0] * b[1] * b[2];
+    for (int a = 0; a < 3; a++) {
+        for (size_t i = 0; i < nb; i++) tmp[i] = m[i] & 1;
+        for (int z = 0; z < b[2]; z++)
+            for (int y = 0; y < b[1]; y++)
+                for (int x = 0; x < b[0]; x++) {
+                    int p[3] = {x, y, z};
+                    size_t i = (size_t)z * st[2] + (size_t)y * st[1] + x;
+                    uint8_t v = tmp[i];
+                    /* outside the box counts as background */
+                    if (p[a] > 0) v = dilate ? (v | tmp[i - st[a]]) : (v & tmp[i - st[a]]);
+                    else if (!dilate) v = 0;
+                    if (p[a] < b[a] - 1) v = dilate ? (v | tmp[i + st[a]]) : (v & tmp[i + st[a]]);
+                    else if (!dilate) v = 0;
+                    m[i] = (uint8_t)((m[i] & ~1u) | v);
+                }
+    }
+}
+
 /* Fills holes of the body of level k: background enclosed by the body in an
  * axial, coronal or sagittal slice (marrow below the growth threshold, lytic
  * tumour). The canal is not enclosed by the body alone, so it stays out. */
 static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f, bool body_only,
-                        const int *axes, int naxes)
+                        bool close, const int *axes, int naxes)
 {
     int nx = c->n[0], ny = c->n[1], nz = c->n[2], lo[3] = {nx, ny, nz}, hi[3] = {-1, -1, -1};
     size_t nxy = (size_t)nx * ny;
@@ -233,13 +279,24 @@ static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k,
                 if (lab[i] == k + 1 && (!body_only || parts[i] == SP_SEG_PART_BODY))
                     m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)] = 1;
             }
+    /* A cortex thinner than a voxel (osteoporosis: 0.7 mm) has gaps of a
+     * voxel or two where partial volume drops it below the growth threshold;
+     * the holes are filled inside the mask's closing, which bridges them.
+     * Bit 8 keeps the original mask. */
+    uint8_t *tmp = close ? malloc(nb) : NULL;
+    if (tmp) {
+        for (size_t i = 0; i < nb; i++) m[i] |= (uint8_t)((m[i] & 1) << 3);
+        box3(m, tmp, b, true);
+        box3(m, tmp, b, false);
+        free(tmp);
+    }
     for (int a = 0; a < naxes; a++) fill_slices(m, b, axes[a], stack);
     for (int z = lo[2]; z <= hi[2]; z++)
         for (int y = lo[1]; y <= hi[1]; y++)
             for (int x = lo[0]; x <= hi[0]; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
                 uint8_t v = m[((size_t)(z - lo[2] + 1) * b[1] + (y - lo[1] + 1)) * b[0] + (x - lo[0] + 1)];
-                if (!(v & 2) || lab[i] != 0) continue;
+                if (!(v & 3) || (v & 8) || lab[i] != 0) continue;
                 double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
                 int part = part_of(f, d);
                 if (!body_only || part == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = (uint8_t)part;
@@ -325,8 +382,12 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
 static void fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
 {
     static const int all[3] = {0, 1, 2}, sag_cor[2] = {0, 1};
-    fill_region(c, lab, parts, k, f, true, all, 3);
-    fill_region(c, lab, parts, k, f, false, sag_cor, 2);
+    /* Closing only where the marrow is below the growth threshold: on a body
+     * with dense marrow it only adds soft tissue at concavities (measured:
+     * Dice on the 3 mm real CT fell by 0.02-0.03). */
+    bool hollow = c->spacing[0] <= 2.0 && c->spacing[1] <= 2.0 && core_median_hu(c, f->o) < SEG_BONE_HU;
+    fill_region(c, lab, parts, k, f, true, hollow, all, 3);
+    fill_region(c, lab, parts, k, f, false, false, sag_cor, 2);
 }
 
 static void to_lps_point(const seg_canon *c, const double mm[3], double out[3])
