@@ -11,6 +11,8 @@ int sp_cmd_segment(int argc, char **argv);
 int sp_cmd_analyze(int argc, char **argv);
 int sp_cmd_batch(int argc, char **argv); /* cmd_batch.c */
 int sp_cmd_merge(int argc, char **argv); /* cmd_merge.c */
+int sp_cmd_pull(int argc, char **argv);  /* cmd_pull.c */
+int sp_cmd_push(int argc, char **argv);  /* cmd_push.c */
 int sp_cmd_phantom(int argc, char **argv); /* phantom/cmd_phantom.c */
 
 #endif

@@ -22,6 +22,8 @@ static const struct command {
     {"analyze", sp_cmd_analyze, "segment, measure, score; writes report.json/.html/.csv, DICOM SEG and SR"},
     {"batch", sp_cmd_batch, "analyze every study under a folder, resumably; writes cohort.csv"},
     {"merge", sp_cmd_merge, "combine the outputs of batch shards into one cohort.csv"},
+    {"pull", sp_cmd_pull, "retrieve studies from a PACS (DICOMweb QIDO-RS / WADO-RS)"},
+    {"push", sp_cmd_push, "store DICOM files, e.g. seg.dcm and sr.dcm, on a PACS (STOW-RS)"},
     {"phantom", sp_cmd_phantom, "generate a synthetic spine CT series with ground truth"},
 };
 
