@@ -86,8 +86,9 @@ static int check_cohort(const char *out, int nstudies, int rows_per_study)
     FILE *f = fopen(p, "rb");
     cr_assert_not_null(f, "%s", p);
     cr_assert_not_null(fgets(line, sizeof line, f));
-    if (nstudies == 0) cr_assert_str_eq(line, "study_id\n", "no study done: no report.csv to take columns from");
-    else cr_assert_eq(strncmp(line, "study_id,patient_id,study_date,series_uid,level,", 48), 0, "%s", line);
+    /* the full header even when no study finished (checked against a real
+     * report.csv by failures_and_timeouts_...) */
+    cr_assert_eq(strncmp(line, "study_id,patient_id,study_date,series_uid,level,", 48), 0, "%s", line);
     while (fgets(line, sizeof line, f)) {
         snprintf(id, sizeof id, "%.16s", line);
         cr_assert_eq(line[16], ',', "%s", line);
@@ -201,6 +202,19 @@ Test(batch, failures_and_timeouts_are_recorded_and_the_batch_goes_on)
     cJSON_Delete(b);
     cr_assert_eq(check_studies("out2"), 0);
     cr_assert_eq(check_cohort("out2", 0, 0), 0);
+    /* with no study finished, cohort.csv still has every column: study_id and
+     * exactly report.csv's header (46 columns), the same as out's cohort.csv */
+    snprintf(args, sizeof args,
+             "f=$(ls %s/out/studies/*/report.csv | head -n1) && printf 'study_id,%%s\\n' \"$(head -n1 \"$f\")\" > %s/expect.txt"
+             " && cmp %s/expect.txt %s/out2/cohort.csv && head -n1 %s/out/cohort.csv | cmp - %s/out2/cohort.csv"
+             " && [ \"$(head -n1 \"$f\" | tr ',' '\\n' | wc -l)\" = 46 ]",
+             tmp, tmp, tmp, tmp, tmp, tmp);
+    cr_assert_eq(sp_test_system(args), 0, "the header of a cohort.csv without rows is not study_id + report.csv's header");
+    /* merging it (no rows, given first) with out: out's cohort, byte for byte */
+    snprintf(args, sizeof args, "merge %s/out2 %s/out -o %s/m", tmp, tmp, tmp);
+    cr_assert_eq(run(args), 7, "the broken study is still failed");
+    snprintf(args, sizeof args, "cmp %s/out/cohort.csv %s/m/cohort.csv", tmp, tmp);
+    cr_assert_eq(sp_test_system(args), 0, "merge of an empty shard and a full one changed the cohort");
 }
 
 static int count_done(const char *out)
