@@ -89,7 +89,8 @@ int sp_cmd_segment(int argc, char **argv)
     } else {
         sp_log(SP_LOG_INFO, "%d vertebrae in %.2f s; %s%s -> %s", r->nvert, r->seconds, r->anchors, r->flags, outdir);
         for (int k = 0; k < r->nvert; k++)
-            sp_log(SP_LOG_INFO, "  %-4s confidence %.2f%s%s", r->vert[k].name, r->vert[k].confidence,
+            sp_log(SP_LOG_INFO, "  %-4s confidence %.2f%s%s%s", r->vert[k].name, r->vert[k].confidence,
+                   r->vert[k].partial ? " PARTIAL (cut by the scan edge)" : "",
                    r->vert[k].uncertain ? " UNCERTAIN: " : "", r->vert[k].uncertain ? r->vert[k].alternatives : "");
     }
     sp_seg_result_free(r);

@@ -128,6 +128,7 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
     /* frame seeds: centroid of each vertebra's anterior half, axis via neighbours */
     double cen[SP_SEG_MAX_VERT][3] = {{0}}, ant[SP_SEG_MAX_VERT][3] = {{0}};
     double cnt[SP_SEG_MAX_VERT] = {0}, acnt[SP_SEG_MAX_VERT] = {0};
+    bool at_edge[SP_SEG_MAX_VERT] = {false}; /* touches the first or last axial slice */
     for (int pass = 0; pass < 2; pass++) {
         for (int z = 0; z < c.n[2]; z++)
             for (int y = 0; y < c.n[1]; y++)
@@ -136,6 +137,7 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
                     if (!l) continue;
                     double X[3] = {x * c.spacing[0], y * c.spacing[1], z * c.spacing[2]};
                     if (pass == 0) {
+                        if (z == 0 || z == c.n[2] - 1) at_edge[l - 1] = true;
                         for (int a = 0; a < 3; a++) cen[l - 1][a] += X[a];
                         cnt[l - 1]++;
                     } else if (X[1] < cen[l - 1][1]) {
@@ -182,6 +184,7 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
         v->label = order[k];
         sp_seg_level_name(order[k], v->name);
         v->confidence = 1.0;
+        v->partial = at_edge[k] && order[k] != 26; /* a sacrum is rarely whole in view; its shape is not measured */
         snprintf(v->anchor, sizeof v->anchor, "imported label map (%s)", scheme);
     }
     for (int k = 0; k < nlv / 2; k++) {

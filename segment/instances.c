@@ -132,8 +132,49 @@ static void trim_surface(const seg_canon *c, uint8_t *lab)
     free(drop);
 }
 
+/* Unclaimed bone: the growth region (lab == 1), or bone outside its cylinder
+ * but near the midline (|x - p.x| <= 15 mm, within 90 mm of p): a spinous
+ * process reaches further back than the cylinder, a rib does not lie there. */
+static bool unclaimed(const seg_canon *c, const uint8_t *lab, size_t i, int x, int y, const double p[3])
+{
+    if (lab[i] == 1) return true;
+    if (lab[i] != 0 || c->hu[i] < SEG_BONE_HU) return false;
+    double dx = (x - p[0]) * c->spacing[0], dy = (y - p[1]) * c->spacing[1];
+    return fabs(dx) <= 15.0 && dx * dx + dy * dy <= 90.0 * 90.0;
+}
+
+/* Unclaimed bone 6-connected to slice z0 becomes mark, if it is at least
+ * 100 mm3; p is the centreline point nearest that slice; queue is scratch of
+ * one entry per voxel. Returns whether it was kept. */
+static bool claim_edge(const seg_canon *c, uint8_t *lab, int z0, const double p0[3], uint8_t mark, uint32_t *queue)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny, head = 0, tail = 0;
+    for (size_t i = (size_t)z0 * nxy; i < (size_t)(z0 + 1) * nxy; i++)
+        if (unclaimed(c, lab, i, (int)(i % nx), (int)((i / nx) % ny), p0)) lab[i] = mark, queue[tail++] = (uint32_t)i;
+    while (head < tail) {
+        size_t p = queue[head++];
+        int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
+        size_t nb[6];
+        int k = 0;
+        if (x > 0) nb[k++] = p - 1;
+        if (x < nx - 1) nb[k++] = p + 1;
+        if (y > 0) nb[k++] = p - nx;
+        if (y < ny - 1) nb[k++] = p + nx;
+        if (z > 0) nb[k++] = p - nxy;
+        if (z < nz - 1) nb[k++] = p + nxy;
+        for (int j = 0; j < k; j++)
+            if (unclaimed(c, lab, nb[j], (int)(nb[j] % nx), (int)((nb[j] / nx) % ny), p0))
+                lab[nb[j]] = mark, queue[tail++] = (uint32_t)nb[j];
+    }
+    bool keep = tail * c->spacing[0] * c->spacing[1] * c->spacing[2] >= 100.0;
+    if (!keep)
+        for (size_t q = 0; q < tail; q++) lab[queue[q]] = 0;
+    return keep;
+}
+
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
-                              uint8_t *lab)
+                              bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi, uint8_t *lab)
 {
     int nx = c->n[0], ny = c->n[1], nz = c->n[2];
     size_t nxy = (size_t)nx * ny, nvox = nxy * nz, head = 0, tail = 0;
@@ -201,9 +242,28 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
         for (int j = 0; j < k; j++)
             if (lab[nb[j]] == 1) lab[nb[j]] = lab[p], queue[tail++] = (uint32_t)nb[j];
     }
+    /* A vertebra cut by the scan edge can show only a fragment (a spinous
+     * process tip) that no vertebra in view reaches: it is kept, as the
+     * vertebra beyond, rather than silently lost. */
+    *got_lo = *got_hi = false;
+    if (edge_lo || edge_hi) {
+        uint32_t *q2 = realloc(queue, nvox * sizeof *queue); /* the claim may reach beyond the region */
+        if (!q2) {
+            free(queue);
+            return SP_ENOMEM;
+        }
+        queue = q2;
+        double plo[3], phi[3], t[3];
+        int zlo = 0, zhi = nz - 1;
+        while (zlo < nz - 1 && !line_at(c, w, L, zlo, plo, t)) zlo++;
+        while (zhi > 0 && !line_at(c, w, L, zhi, phi, t)) zhi--;
+        *got_lo = edge_lo && nlv + 2 < SEG_EDGE_LO - 1 && claim_edge(c, lab, 0, plo, SEG_EDGE_LO, queue);
+        *got_hi = edge_hi && nlv + 2 < SEG_EDGE_LO - 1 && claim_edge(c, lab, nz - 1, phi, (uint8_t)(nlv + 2), queue);
+    }
     free(queue);
     /* Region voxels no seed reached are not vertebra; seeds become 1..nlv. */
-    for (size_t i = 0; i < nvox; i++) lab[i] = lab[i] >= 2 ? (uint8_t)(lab[i] - 1) : 0;
+    for (size_t i = 0; i < nvox; i++)
+        lab[i] = lab[i] == SEG_EDGE_LO ? SEG_EDGE_LO : lab[i] >= 2 ? (uint8_t)(lab[i] - 1) : 0;
     trim_surface(c, lab);
     return SP_OK;
 }

@@ -81,6 +81,7 @@ typedef struct seg_level {
     int lo, hi;            /* centreline sample range [lo, hi) (caudal lo) */
     double s_lo, s_hi;     /* arc length of the bounding discs (or line ends) */
     bool open_lo, open_hi; /* bounded by the scan edge, not a disc */
+    bool partial;          /* open at an end where the scan cuts the column */
     bool sacrum;
     bool inferred;         /* a bounding disc was not seen but placed by the spacing */
     int ribs;              /* 0, 1, 2 sides with a rib */
@@ -91,10 +92,19 @@ typedef struct seg_level {
 /* naming.c */
 void seg_detect_anchors(const seg_work *w, const seg_line *line, seg_level *lv, int nlv, bool verbose);
 void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r);
+/* VerSe label of the vertebra above / below (sacrum below L5). */
+int seg_label_up(int label);
+int seg_label_down(int label);
 
-/* instances.c: labels the canonical grid (lab: 1..nlv = level index + 1). */
+/* instances.c: labels the canonical grid (lab: 1..nlv = level index + 1).
+ * With edge_lo / edge_hi (the scan cuts the column there), bone that no
+ * vertebra in view reached and that touches the first / last slice is the
+ * vertebra beyond the cut: labelled SEG_EDGE_LO / nlv + 1 when at least
+ * 100 mm3, and *got_lo / *got_hi say so. */
+#define SEG_EDGE_LO 255
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *line,
-                              const seg_level *lv, int nlv, uint8_t *lab);
+                              const seg_level *lv, int nlv, bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi,
+                              uint8_t *lab);
 
 /* parts.c: per level local frame and parts map on the canonical grid. On
  * entry vert[k].body_centre and axis_si hold the centreline point and

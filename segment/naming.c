@@ -163,8 +163,10 @@ void seg_detect_anchors(const seg_work *w, const seg_line *L, seg_level *lv, int
 }
 
 /* Label of the level above / below in the standard sequence. */
-static int up(int l) { return l == 20 ? 19 : l == 8 ? 7 : l == 26 ? 24 : l - 1; }
-static int down(int l) { return l == 19 ? 20 : l == 7 ? 8 : l >= 24 ? 26 : l + 1; } /* below the sacrum: sacrum */
+int seg_label_up(int l) { return l == 20 ? 19 : l == 8 ? 7 : l == 26 ? 24 : l > 1 ? l - 1 : 1; }
+int seg_label_down(int l) { return l == 19 ? 20 : l == 7 ? 8 : l >= 24 ? 26 : l + 1; } /* below the sacrum: sacrum */
+#define up seg_label_up
+#define down seg_label_down
 
 /* Names every level counting from level a with label la. */
 static void count_from(seg_level *lv, int nlv, int a, int la)

@@ -41,6 +41,7 @@ typedef struct sp_seg_vertebra {
     char anchor[96];        /* what fixed the numbering */
     char alternatives[64];  /* other plausible names when uncertain */
     int ribs;               /* rib attachments found (0, 1 or 2 sides) */
+    bool partial;           /* cut by the scan's first or last slice: shape not measurable */
     int64_t nvox;           /* voxels of this label */
     double disc_above_mm, disc_below_mm; /* arc-length position of the bounding discs */
 } sp_seg_vertebra;

@@ -42,6 +42,7 @@ char *sp_seg_json(const sp_seg_result *r)
         cJSON_AddStringToObject(o, "anchor", v->anchor);
         cJSON_AddStringToObject(o, "alternatives", v->alternatives);
         cJSON_AddNumberToObject(o, "rib_sides", v->ribs);
+        cJSON_AddBoolToObject(o, "partial", v->partial);
         cJSON_AddItemToObject(o, "centroid_lps_mm", vec3(v->centroid));
         cJSON_AddItemToObject(o, "body_centre_lps_mm", vec3(v->body_centre));
         cJSON_AddItemToObject(o, "axis_superior", vec3(v->axis_si));

@@ -247,3 +247,36 @@ Test(segment, command_writes_maps_and_json)
     cr_assert_eq(sp_test_system(cmd), 1, "--labels without --label-scheme is a usage error");
     sp_test_rmtree(tmp);
 }
+
+/* A scan cut through the column: the vertebrae the edge cuts are kept and
+ * marked partial (score does not measure them), including a fragment that
+ * no vertebra in view reaches (a spinous process tip), named by counting on. */
+Test(segment, vertebrae_cut_by_the_scan_edge_are_partial_not_lost)
+{
+    sp_phantom *p = make_phantom("{\"seed\": 7, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
+                                 " \"scan\": {\"fov_from\": \"L1\", \"fov_to\": \"S1\", \"margin_mm\": 15,"
+                                 " \"matrix\": [192, 192], \"pixel_mm\": 1.2, \"slice_mm\": 1.5}}");
+    sp_seg_result *r = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    const sp_volume *tv = sp_phantom_vertebrae(p);
+    cr_assert(strstr(r->flags, "cropped above"), "flags: %s", r->flags);
+    cr_log_info("flags: %s", r->flags);
+    /* every truth vertebra in view has a predicted vertebra of its name */
+    for (int l = 1; l < 29; l++) {
+        size_t n = 0;
+        for (size_t i = 0; i < sp_vol_nvox(tv); i++) n += ((uint8_t *)tv->data)[i] == l;
+        if (n == 0) continue;
+        int k = -1;
+        for (int i = 0; i < r->nvert; i++)
+            if (r->vert[i].label == l) k = i;
+        cr_assert_geq(k, 0, "level %d (%zu voxels in view) missing; flags: %s", l, n, r->flags);
+        cr_assert_gt(dice(r->vertebrae, tv, l), 0.1, "level %d: Dice %.3f", l, dice(r->vertebrae, tv, l));
+    }
+    /* the top one is partial, the middle ones are not */
+    cr_assert(r->vert[0].partial, "%s not partial", r->vert[0].name);
+    for (int k = 0; k < r->nvert; k++)
+        if (r->vert[k].label >= 21 && r->vert[k].label <= 24) cr_assert(!r->vert[k].partial, "%s partial", r->vert[k].name);
+    sp_seg_result_free(r);
+    sp_phantom_free(p);
+}
