@@ -104,15 +104,15 @@ then
     skip "$msg"
 fi
 if ip -n "$NS" route show default | grep -q .; then echo "FAIL: the namespace has a default route" >&2; exit 1; fi
-# nsenter, not `ip netns exec`: that remounts /sys and hides /sys/fs/cgroup,
-# which slurmd needs even with proctrack/linuxproc and task/none
+# nsenter --net enters only the network namespace (`ip netns exec` also
+# remounts /sys)
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
 # the daemons are started as `nsenter ... DAEMON &` directly (nsenter execs it),
 # not through in_ns, so that $! is the daemon's own pid
 say "namespace $NS: lo + ${tag}a $ADDR/24 (peer $PEER_ADDR in $PEER), no default route"
 
 # ---- 2. munge + Slurm ----------------------------------------------------------
-mkdir -p "$T"/{munge,log,state,spool,run,root,out,gen}
+mkdir -p "$T"/{munge,log,state,spool,run,root,out,gen,cgroup}
 dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none
 chmod 0600 "$T/munge/munge.key"
 MUNGE_SOCKET="$T/munge/munge.socket"
@@ -157,11 +157,14 @@ MinJobAge=600
 NodeName=$NODE NodeAddr=$ADDR NodeHostname=$NODE CPUs=2 RealMemory=2000 State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=30 State=UP
 EOF
-# slurmd sets up its cgroup plugin whatever the task plugin; without systemd
-# (CI containers) cgroup/v2 must not ask systemd over dbus
+# slurmd 22.05 loads a cgroup plugin whatever the task and proctrack plugins
+# are, and autodetect fails or needs systemd on many hosts (cgroup v2 in a
+# container, read-only /sys/fs/cgroup). Nothing here uses cgroups
+# (proctrack/linuxproc, task/none, no accounting), so: the v1 plugin on an
+# empty folder of T; slurmd never touches the host's cgroups
 cat >"$T/cgroup.conf" <<EOF
-CgroupPlugin=autodetect
-IgnoreSystemd=yes
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=$T/cgroup
 EOF
 
 for _ in $(seq 50); do [ -S "$MUNGE_SOCKET" ] && break; sleep 0.1; done
