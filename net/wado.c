@@ -4,7 +4,7 @@
  * DESIGN: curl's write callback feeds the multipart parser, whose part
  * callbacks write straight to a temporary file in the folder; when a part
  * is complete its header is read (DCMTK shim) for the SOP Instance UID and
- * the file is renamed to <uid>.dcm. So memory use does not grow with the
+ * the file is fsynced and renamed to <uid>.dcm. So memory use does not grow with the
  * study, and a file with a final name is always complete. The Accept header
  * asks for transfer-syntax=* (the file as stored, no transcoding), which
  * keeps the files byte for byte as the modality sent them. */
@@ -76,7 +76,10 @@ static int part_end(void *user)
     char name[4200];
     sp_dicom_header h;
     if (!s->f) return 0;
-    int bad = fclose(s->f);
+    /* On disk before it gets its final name: a named file is a whole file,
+     * even after a power cut. */
+    int bad = fflush(s->f) != 0 || fsync(fileno(s->f)) != 0;
+    bad |= fclose(s->f) != 0;
     s->f = NULL;
     if (bad) {
         sp_fail(&s->err, SP_EIO, "%s: cannot write (%s)", s->tmp, strerror(errno));

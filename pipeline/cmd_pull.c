@@ -4,10 +4,10 @@
  * DESIGN: <study id> is batch's id (16 hex digits of the FNV-1a hash of the
  * Study Instance UID, docs/batch.md), so folder names carry no patient data
  * and `spinemet batch DIR` names its results the same way. A study is
- * retrieved into DIR/.<id>.partial/ and renamed to DIR/<id>/ when complete:
- * a study folder exists only when whole, which makes a rerun skip it
- * (resume). One study failing does not stop the others. A lock on
- * DIR/.pull.lock keeps two pulls from writing into the same DIR. */
+ * retrieved into DIR/.<id>.partial/ (every file fsynced) and renamed to
+ * DIR/<id>/ when complete: a study folder exists only when whole, which
+ * makes a rerun skip it (resume). One study failing does not stop the
+ * others. A lock on DIR/.pull.lock keeps two pulls out of the same DIR. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -155,6 +155,16 @@ typedef struct pull_counts {
     sp_status first_failure;
 } pull_counts;
 
+/* fsync of a folder, so that renames in it are on disk. */
+static bool sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = fsync(fd) == 0;
+    close(fd);
+    return ok;
+}
+
 /* Retrieves one study into DIR/<id>/ by way of DIR/.<id>.partial/. */
 static void pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k, int n, pull_counts *pc)
 {
@@ -174,8 +184,10 @@ static void pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k
     sp_status st = mkdir(part, 0777) == 0 ? SP_OK : sp_fail(&err, SP_EIO, "%s: cannot create (%s)", part, strerror(errno));
     double t0 = sp_now();
     if (st == SP_OK) st = sp_dw_retrieve_study(c, uid, part, &files, &err);
+    if (st == SP_OK && !sync_dir(part)) st = sp_fail(&err, SP_EIO, "%s: cannot sync (%s)", part, strerror(errno));
     if (st == SP_OK && rename(part, final) != 0)
         st = sp_fail(&err, SP_EIO, "%s: cannot rename to %s (%s)", part, final, strerror(errno));
+    if (st == SP_OK) sync_dir(o->outdir); /* the rename itself; a failure here costs only a refetch */
     if (st != SP_OK) {
         sp_batch_rmtree(part);
         sp_log(SP_LOG_ERROR, "pull: %d/%d study %s: %s", k, n, uid, err.msg);
