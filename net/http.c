@@ -58,6 +58,8 @@ void sp_dw_free(sp_dw_client *c)
     free(c);
 }
 
+bool sp_dw_unreachable(const sp_dw_client *c) { return c->unreachable; }
+
 void dw_buf_free(dw_buf *b)
 {
     free(b->p);
@@ -187,6 +189,7 @@ sp_status dw_perform(sp_dw_client *c, dw_request *r, sp_err *err)
     c->errbuf[0] = '\0';
     CURLcode rc = curl_easy_perform(c->curl);
     curl_slist_free_all(hdr);
+    c->unreachable = rc != CURLE_OK && r->status == 0;
     if (rc == CURLE_OK) return SP_OK;
     if (r->aborted || rc == CURLE_ABORTED_BY_CALLBACK) {
         r->aborted = true;

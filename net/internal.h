@@ -14,6 +14,7 @@ struct sp_dw_client {
     char base[2048]; /* without a trailing '/' */
     char *userpwd;   /* owned, or NULL */
     long timeout_s;
+    bool unreachable; /* the last request got no HTTP status line */
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -76,6 +76,11 @@ typedef struct sp_dw_client sp_dw_client;
 sp_status sp_dw_new(const sp_dw_opts *o, sp_dw_client **out, sp_err *err);
 void sp_dw_free(sp_dw_client *c);
 
+/* True when the client's last request got no HTTP answer at all (name not
+ * resolved, connection refused, TLS failure, timeout before the answer):
+ * further requests to this server are likely to fail the same way. */
+bool sp_dw_unreachable(const sp_dw_client *c);
+
 /* QIDO-RS study search filters; NULL or "" = no filter. */
 typedef struct sp_dw_query {
     const char *study_uid, *patient_id, *modality, *study_date, *accession;

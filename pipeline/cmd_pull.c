@@ -165,8 +165,9 @@ static bool sync_dir(const char *dir)
     return ok;
 }
 
-/* Retrieves one study into DIR/<id>/ by way of DIR/.<id>.partial/. */
-static void pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k, int n, pull_counts *pc)
+/* Retrieves one study into DIR/<id>/ by way of DIR/.<id>.partial/;
+ * false when it failed. */
+static bool pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k, int n, pull_counts *pc)
 {
     char id[SP_BATCH_ID_LEN + 1], final[4200], part[4200];
     struct stat sb;
@@ -178,7 +179,7 @@ static void pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k
     if (stat(final, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         sp_log(SP_LOG_INFO, "pull: %d/%d study %s: already in %s, skipped", k, n, uid, final);
         pc->present++;
-        return;
+        return true;
     }
     sp_batch_rmtree(part); /* left by an interrupted run */
     sp_status st = mkdir(part, 0777) == 0 ? SP_OK : sp_fail(&err, SP_EIO, "%s: cannot create (%s)", part, strerror(errno));
@@ -192,11 +193,12 @@ static void pull_one(sp_dw_client *c, const pull_opts *o, const char *uid, int k
         sp_batch_rmtree(part);
         sp_log(SP_LOG_ERROR, "pull: %d/%d study %s: %s", k, n, uid, err.msg);
         if (!pc->failed++) pc->first_failure = st;
-        return;
+        return false;
     }
     sp_log(SP_LOG_INFO, "pull: %d/%d study %s: %d files in %.1f s -> %s", k, n, uid, files, sp_now() - t0, final);
     pc->retrieved++;
     pc->files += files;
+    return true;
 }
 
 /* Holds DIR/.pull.lock for the process' life; -1 when another pull has it. */
@@ -240,9 +242,16 @@ int sp_cmd_pull(int argc, char **argv)
     }
     sp_log(SP_LOG_INFO, "pull: %d %s from %s", n, n == 1 ? "study" : "studies", o.url);
     pull_counts pc = {0};
-    for (int i = 0; i < n; i++) pull_one(c, &o, uids[i], i + 1, n, &pc);
-    sp_log(SP_LOG_INFO, "pull: %d studies: %d retrieved (%d files), %d already present, %d failed; %.1f s -> %s",
-           n, pc.retrieved, pc.files, pc.present, pc.failed, sp_now() - t0, o.outdir);
+    for (int i = 0; i < n; i++) {
+        bool ok = pull_one(c, &o, uids[i], i + 1, n, &pc);
+        if (!ok && i + 1 < n && sp_dw_unreachable(c)) { /* do not wait out a timeout per study */
+            sp_log(SP_LOG_ERROR, "pull: %s does not answer; the other %d studies are not tried", o.url, n - i - 1);
+            pc.failed += n - i - 1;
+            break;
+        }
+    }
+    sp_log(SP_LOG_INFO, "pull: %d %s: %d retrieved (%d files), %d already present, %d failed; %.1f s -> %s", n,
+           n == 1 ? "study" : "studies", pc.retrieved, pc.files, pc.present, pc.failed, sp_now() - t0, o.outdir);
     if (pc.failed == 0) rc = SP_EXIT_OK;
     else if (pc.failed < n) rc = SP_EXIT_PARTIAL;
     else rc = pc.first_failure == SP_ENOMEM ? SP_EXIT_NOMEM : SP_EXIT_IO;

@@ -139,10 +139,11 @@ expect_out "HTTP 404" "pull of a present and a missing study"
 [ "$(ls "$W/p3/$ID" | wc -l)" -eq $((N + 2)) ] || fail "pull of a present and a missing study: $(ls "$W/p3/$ID" | wc -l) files, expected $((N + 2))"
 
 t0=$(date +%s)
-sm pull http://127.0.0.1:9/dicom-web -o "$W/p4" --study "$STUDY" --timeout 5
+sm pull http://127.0.0.1:9/dicom-web -o "$W/p4" --study "$STUDY" --study 1.2.826.0.1.3680043.99999 --timeout 5
 expect_rc 2 "pull from a port nothing listens on"
 expect_out "127.0.0.1:9/dicom-web" "pull from a port nothing listens on"
 expect_out "connect" "pull from a port nothing listens on"
+expect_out "the other 1 studies are not tried" "pull from a port nothing listens on"
 sm pull http://127.0.0.1:9/dicom-web -o "$W/p4" --modality CT --timeout 5
 expect_rc 2 "search on a port nothing listens on"
 sm push http://127.0.0.1:9/dicom-web "$W/out" --timeout 5
