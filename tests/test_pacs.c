@@ -1,14 +1,20 @@
 /* test_pacs.c - the DICOMweb client: the streaming multipart parser on
  * crafted input (every split of a message into two chunks, byte by byte,
  * near-miss delimiters, padding, preamble and epilogue, truncation, junk,
- * random bodies), the header helpers, and `spinemet push` / `pull` end to end
+ * random bodies), the header helpers, `spinemet pull` against a fake server
+ * on 127.0.0.1 that answers badly or stalls, and `spinemet push` / `pull` end to end
  * against a real Orthanc started in a private network namespace
  * (tests/support/pacs_orthanc.sh; docs/pacs.md). */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -285,6 +291,113 @@ Test(pacs, header_helpers)
     cr_assert(sp_mp_header(h, "Content-Length", v, sizeof v));
     cr_assert_str_eq(v, "12");
     cr_assert_not(sp_mp_header(h, "Content", v, sizeof v));
+}
+
+/* ---- a fake server that answers badly ------------------------------------ */
+
+/* Serves answers[i] to the i-th connection on 127.0.0.1 (after reading the
+ * request's headers), then closes it; after the last one it stalls (keeps
+ * the connection open, sends nothing). Returns the port; *pid is the child. */
+static int fake_server(const char *const *answers, int n, pid_t *pid)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(ls, 0);
+    cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(ls, 4), 0);
+    cr_assert_eq(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    fflush(NULL);
+    *pid = fork();
+    cr_assert_geq(*pid, 0);
+    if (*pid == 0) {
+        alarm(120); /* never outlive the test by much */
+        for (int i = 0; i < n; i++) {
+            int c = accept(ls, NULL, NULL);
+            if (c < 0) _exit(1);
+            struct timeval tv = {5, 0};
+            setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+            char req[8192];
+            size_t got = 0;
+            ssize_t k;
+            while (got < sizeof req - 1 && (k = read(c, req + got, sizeof req - 1 - got)) > 0) {
+                got += (size_t)k;
+                req[got] = '\0';
+                if (strstr(req, "\r\n\r\n")) break;
+            }
+            if (write(c, answers[i], strlen(answers[i])) < 0) _exit(1);
+            if (i == n - 1) pause(); /* stall: killed by the test */
+            close(c);
+        }
+        _exit(0);
+    }
+    close(ls);
+    return ntohs(a.sin_port);
+}
+
+/* Runs spinemet, output into out; returns the exit code. */
+static int run_out(const char *args, char *out, size_t n)
+{
+    char cmd[2048], tmpf[] = "/tmp/spinemet-pacs-out-XXXXXX";
+    int fd = mkstemp(tmpf);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "timeout 60 %s %s > %s 2>&1", sp_test_binary(), args, tmpf);
+    int rc = sp_test_system(cmd);
+    FILE *f = fopen(tmpf, "rb");
+    size_t len = f ? fread(out, 1, n - 1, f) : 0;
+    out[len] = '\0';
+    if (f) fclose(f);
+    unlink(tmpf);
+    return rc;
+}
+
+#define MP_HEAD "HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=b\r\n"
+#define PART "--b\r\nContent-Type: application/dicom\r\n\r\nnot quite DICOM"
+
+Test(pacs, bad_and_stalled_server)
+{
+    static const char *const answers[] = {
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        MP_HEAD "Connection: close\r\n\r\n" PART, /* ends before the closing delimiter */
+        "HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: 9\r\n\r\nnot json!",
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
+        MP_HEAD "Content-Length: 100000\r\n\r\n" PART, /* then silence */
+    };
+    char tmp[512], args[1200], out[8192];
+    pid_t pid;
+    int port = fake_server(answers, 5, &pid);
+    sp_test_tmpdir(tmp, sizeof tmp);
+    #define PULL(extra) snprintf(args, sizeof args, "pull http://127.0.0.1:%d/dicom-web -o %s/in " extra, port, tmp)
+
+    PULL("--study 1.2.3");
+    cr_expect_eq(run_out(args, out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "not multipart/related") && strstr(out, "application/json"), "%s", out);
+
+    PULL("--study 1.2.3");
+    cr_expect_eq(run_out(args, out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "truncated"), "%s", out);
+
+    PULL("--modality CT");
+    cr_expect_eq(run_out(args, out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "not a JSON array"), "%s", out);
+
+    PULL("--modality CT");
+    cr_expect_eq(run_out(args, out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "HTTP 500 Internal Server Error"), "%s", out);
+    cr_expect(strstr(out, "dicom-web/studies:") && !strstr(out, "CT"), "the query string is not logged: %s", out);
+
+    PULL("--study 1.2.3 --timeout 2");
+    time_t t0 = time(NULL);
+    cr_expect_eq(run_out(args, out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "curl error 28"), "a stalled transfer times out: %s", out);
+    cr_expect_leq(time(NULL) - t0, 10, "took %ld s with --timeout 2", (long)(time(NULL) - t0));
+
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    snprintf(args, sizeof args, "test \"$(ls -A %s/in)\" = .pull.lock", tmp);
+    cr_expect_eq(sp_test_system(args), 0, "only the lock file is left in the output folder");
+    sp_test_rmtree(tmp);
 }
 
 /* ---- end to end against Orthanc ------------------------------------------ */
