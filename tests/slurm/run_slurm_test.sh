@@ -70,6 +70,7 @@ logs() {
 cleanup() {
     rc=$?
     set +e
+    exec 1>&3 2>&4 # a signal may arrive inside a redirected command
     if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then logs; fi
     if $ns_made; then
         # cancel what is still queued or running, then stop the daemons (and any
@@ -89,6 +90,7 @@ cleanup() {
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
     exit "$rc"
 }
+exec 3>&1 4>&2
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -201,7 +203,8 @@ say "$NSTUDIES phantom studies and a broken one under $T/root"
 set +e
 SPINEMET="$SPINEMET" SUBMIT_WAIT=1 MERGE_SBATCH_OPTS="--mem=200 --time=5" \
     in_ns "$CONTRIB/submit.sh" "$T/root" "$T/out" --array=0-2 --cpus-per-task=1 --mem=500 --time=10 \
-    >"$T/log/submit.log" 2>&1
+    >"$T/log/submit.log" 2>&1 &
+wait $! # in the background, so that a signal stops the test at once
 merge_rc=$?
 set -e
 cat "$T/log/submit.log"
