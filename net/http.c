@@ -6,7 +6,6 @@
  * nothing for timeout_s is aborted (no total limit: a 500 MB study takes as
  * long as it takes). Only http and https are allowed, redirects included.
  * Messages carry the URL without its query string. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +58,12 @@ void sp_dw_free(sp_dw_client *c)
 }
 
 bool sp_dw_unreachable(const sp_dw_client *c) { return c->unreachable; }
+
+void sp_net_mask_password(char *userpwd)
+{
+    char *colon = userpwd ? strchr(userpwd, ':') : NULL;
+    if (colon) memset(colon + 1, '*', strlen(colon + 1));
+}
 
 void dw_buf_free(dw_buf *b)
 {

@@ -81,6 +81,11 @@ void sp_dw_free(sp_dw_client *c);
  * further requests to this server are likely to fail the same way. */
 bool sp_dw_unreachable(const sp_dw_client *c);
 
+/* Overwrites the password of a "user:password" string in place with '*'
+ * (for --user's argv string once the client holds a copy, so that it does
+ * not stay readable in /proc/PID/cmdline). NULL ok. */
+void sp_net_mask_password(char *userpwd);
+
 /* QIDO-RS study search filters; NULL or "" = no filter. */
 typedef struct sp_dw_query {
     const char *study_uid, *patient_id, *modality, *study_date, *accession;

@@ -62,6 +62,7 @@ static void pull_usage(FILE *f)
 
 typedef struct pull_opts {
     const char *url, *outdir, *userpwd;
+    char *user_arg; /* --user's argv string, masked once copied */
     const char *studies[PULL_MAX_STUDY_ARGS];
     int nstudies;
     sp_dw_query q; /* filters other than the study UID */
@@ -90,7 +91,7 @@ static int parse_args(int argc, char **argv, pull_opts *o)
         else if (c == 'd') o->q.study_date = optarg;
         else if (c == 'a') o->q.accession = optarg;
         else if (c == 'A') o->all = true;
-        else if (c == 'u') o->userpwd = optarg;
+        else if (c == 'u') o->userpwd = o->user_arg = optarg;
         else if (c == 't') {
             o->timeout = strtol(optarg, &end, 10);
             if (end == optarg || *end || o->timeout < 1 || o->timeout > 86400)
@@ -226,6 +227,7 @@ int sp_cmd_pull(int argc, char **argv)
     double t0 = sp_now();
     sp_dw_opts dopts = {o.url, o.userpwd, o.timeout};
     sp_status st = sp_dw_new(&dopts, &c, &err);
+    sp_net_mask_password(o.user_arg);
     if (st == SP_OK && mkdir(o.outdir, 0777) != 0 && errno != EEXIST)
         st = sp_fail(&err, SP_EIO, "%s: cannot create (%s)", o.outdir, strerror(errno));
     if (st == SP_OK && (lock = lock_dir(o.outdir, &err)) < 0) st = SP_EIO;

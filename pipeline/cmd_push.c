@@ -116,11 +116,11 @@ int sp_cmd_push(int argc, char **argv)
     sp_dw_client *c = NULL;
     sp_dw_store_result *res = NULL;
     sp_err err = {0};
-    char *end;
+    char *end, *user_arg = NULL;
     int ch, rc = SP_EXIT_OK;
     optind = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (ch == 'u') dopts.userpwd = optarg;
+        if (ch == 'u') dopts.userpwd = user_arg = optarg;
         else if (ch == 't') {
             dopts.timeout_s = strtol(optarg, &end, 10);
             if (end == optarg || *end || dopts.timeout_s < 1 || dopts.timeout_s > 86400)
@@ -133,6 +133,7 @@ int sp_cmd_push(int argc, char **argv)
     if (!dopts.userpwd) dopts.userpwd = getenv("SPINEMET_DICOMWEB_USER");
     double t0 = sp_now();
     sp_status st = sp_dw_new(&dopts, &c, &err);
+    sp_net_mask_password(user_arg);
     if (st == SP_OK) st = collect(argc - optind - 1, argv + optind + 1, &l, &err);
     if (st == SP_OK && l.n == 0) {
         sp_log(SP_LOG_ERROR, "push: no DICOM file to send");
@@ -141,7 +142,7 @@ int sp_cmd_push(int argc, char **argv)
     }
     if (st == SP_OK && !(res = calloc((size_t)l.n, sizeof *res))) st = sp_fail(&err, SP_ENOMEM, "out of memory");
     if (st == SP_OK) st = sp_dw_store(c, (const char *const *)l.v, l.n, res, &err);
-    if (st != SP_OK && !res) {
+    if (st != SP_OK && (!res || st == SP_ENOMEM)) {
         sp_log(SP_LOG_ERROR, "push: %s", err.msg);
         rc = st == SP_EINVAL ? SP_EXIT_USAGE : st == SP_ENOMEM ? SP_EXIT_NOMEM : SP_EXIT_IO;
         goto done;
