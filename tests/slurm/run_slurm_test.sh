@@ -86,6 +86,7 @@ cleanup() {
         for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done # reap the daemons
         ip netns del "$NS" 2>/dev/null
         ip netns del "$PEER" 2>/dev/null
+        ip link del "${tag}a" 2>/dev/null # only there when moving it into $NS failed
     fi
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
     exit "$rc"
