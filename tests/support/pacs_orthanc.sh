@@ -97,7 +97,9 @@ step "push: $N files stored"
 SPINEMET_DICOMWEB_USER=$AUTH sm pull "$U" -o "$W/p1" --study "$STUDY"
 expect_rc 0 "pull --study (credentials from the environment)"
 ID=$(ls "$W/p1")
-[ "$(echo "$ID" | wc -w)" -eq 1 ] && echo "$ID" | grep -q '^[0-9a-f]\{16\}$' || fail "pull --study: folders in p1: $ID"
+if [ "$(echo "$ID" | wc -w)" -ne 1 ] || ! echo "$ID" | grep -q '^[0-9a-f]\{16\}$'; then
+    fail "pull --study: folders in p1: $ID"
+fi
 [ "$(ls "$W/p1/$ID" | wc -l)" -eq "$N" ] || fail "pull --study: $(ls "$W/p1/$ID" | wc -l) files, expected $N"
 [ "$(sums "$W/gen/dicom")" = "$(sums "$W/p1/$ID")" ] || fail "pull --study: files differ from the originals"
 ls "$W/p1/$ID" | grep -qv '^[0-9.]*\.dcm$' && fail "pull --study: a file not named <SOP Instance UID>.dcm"
