@@ -24,6 +24,17 @@
 #define SEED_RADIUS_MM 15.0
 #define SEED_MARGIN_MM 1.5
 #define ROI_RADIUS_MM 50.0
+#define BAND 254 /* marks spinous-band bone before phase 2 of the growth */
+#define SPINOUS_HALF_MM 15.0  /* half width of the midline band behind the cylinder */
+#define SPINOUS_REACH_MM 90.0 /* how far behind the body centre a spinous process may reach */
+
+/* The midline band behind the body where spinous processes reach beyond the
+ * cylinder (a lumbar tip lies 60-70 mm behind the body centre); no rib or
+ * iliac crest lies there. dx, dy: mm from the centreline (+y posterior). */
+static bool in_spinous_band(double dx, double dy)
+{
+    return dy > 0 && fabs(dx) <= SPINOUS_HALF_MM && dx * dx + dy * dy <= SPINOUS_REACH_MM * SPINOUS_REACH_MM;
+}
 
 /* Centreline point (canonical voxel coords) and tangent at canonical slice z;
  * false outside the line. */
@@ -132,15 +143,37 @@ static void trim_surface(const seg_canon *c, uint8_t *lab)
     free(drop);
 }
 
-/* Unclaimed bone: the growth region (lab == 1), or bone outside its cylinder
- * but near the midline (|x - p.x| <= 15 mm, within 90 mm of p): a spinous
- * process reaches further back than the cylinder, a rib does not lie there. */
+/* Breadth-first growth from queue[head..tail) (labelled voxels) into the
+ * voxels marked region; each takes the label of the voxel it was reached
+ * from. First in, first out, in index order: independent of threads. */
+static void grow(const seg_canon *c, uint8_t *lab, uint8_t region, uint32_t *queue, size_t head, size_t tail)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny;
+    while (head < tail) {
+        size_t p = queue[head++];
+        int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
+        size_t nb[6];
+        int k = 0;
+        if (x > 0) nb[k++] = p - 1;
+        if (x < nx - 1) nb[k++] = p + 1;
+        if (y > 0) nb[k++] = p - nx;
+        if (y < ny - 1) nb[k++] = p + nx;
+        if (z > 0) nb[k++] = p - nxy;
+        if (z < nz - 1) nb[k++] = p + nxy;
+        for (int j = 0; j < k; j++)
+            if (lab[nb[j]] == region) lab[nb[j]] = lab[p], queue[tail++] = (uint32_t)nb[j];
+    }
+}
+
+/* Unclaimed bone: the growth region (lab == 1), or bone of the spinous band
+ * measured from p (the region at the edge slice may lie past the line's end). */
 static bool unclaimed(const seg_canon *c, const uint8_t *lab, size_t i, int x, int y, const double p[3])
 {
     if (lab[i] == 1) return true;
     if (lab[i] != 0 || c->hu[i] < SEG_BONE_HU) return false;
     double dx = (x - p[0]) * c->spacing[0], dy = (y - p[1]) * c->spacing[1];
-    return fabs(dx) <= 15.0 && dx * dx + dy * dy <= 90.0 * 90.0;
+    return in_spinous_band(dx, dy);
 }
 
 /* Unclaimed bone 6-connected to slice z0 becomes mark, if it is at least
@@ -193,8 +226,13 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     /* 1 = in the growth region (bone inside the cylinder), 2+level = seed. */
     const int16_t *hu = c->hu;
     const plane *plc = pl;
+    /* The band only where neighbouring spinous processes stay apart: on
+     * voxels over 2.5 mm they merge through the interspinous gap and the band
+     * hands tips to the wrong level (measured: real-CT Dice at 3 mm and the
+     * 5 mm phantom fell, finer phantoms gained). */
+    const bool band_ok = c->spacing[0] <= 2.5 && c->spacing[1] <= 2.5 && c->spacing[2] <= 2.5;
     /* omp: iteration z writes lab[z*nxy .. (z+1)*nxy) only. */
-    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi) schedule(dynamic, 4))
+    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi, band_ok) schedule(dynamic, 4))
     for (int z = 0; z < nz; z++) {
         double p[3], t[3];
         if (!line_at(c, w, L, z, p, t)) continue;
@@ -204,7 +242,10 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
                 if (hu[i] < SEG_BONE_HU) continue;
                 double dx = (x - p[0]) * c->spacing[0], dy = (y - p[1]) * c->spacing[1];
                 double r = sqrt(dx * dx + dy * dy);
-                if (r > ROI_RADIUS_MM) continue;
+                if (r > ROI_RADIUS_MM) {
+                    if (band_ok && in_spinous_band(dx, dy)) lab[i] = BAND;
+                    continue;
+                }
                 lab[i] = 1;
                 if (r > SEED_RADIUS_MM) continue;
                 double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]}, margin;
@@ -226,22 +267,18 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
         free(queue);
         return SP_EUNSUPPORTED;
     }
-    for (size_t i = 0; i < nvox; i++)
-        if (lab[i] >= 2) queue[tail++] = (uint32_t)i;
-    while (head < tail) {
-        size_t p = queue[head++];
-        int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
-        size_t nb[6];
-        int k = 0;
-        if (x > 0) nb[k++] = p - 1;
-        if (x < nx - 1) nb[k++] = p + 1;
-        if (y > 0) nb[k++] = p - nx;
-        if (y < ny - 1) nb[k++] = p + nx;
-        if (z > 0) nb[k++] = p - nxy;
-        if (z < nz - 1) nb[k++] = p + nxy;
-        for (int j = 0; j < k; j++)
-            if (lab[nb[j]] == 1) lab[nb[j]] = lab[p], queue[tail++] = (uint32_t)nb[j];
+    /* Phase 1 grows through the cylinder; phase 2 carries each label on into
+     * the spinous band behind it. In one phase, a neighbour's growth could
+     * reach a destroyed body's arch through touching spinous tips first. */
+    for (uint8_t phase_region = 1;; phase_region = BAND) {
+        head = tail = 0;
+        for (size_t i = 0; i < nvox; i++)
+            if (lab[i] >= 2 && lab[i] < BAND) queue[tail++] = (uint32_t)i;
+        grow(c, lab, phase_region, queue, head, tail);
+        if (phase_region == BAND) break;
     }
+    for (size_t i = 0; i < nvox; i++)
+        if (lab[i] == BAND) lab[i] = 0;
     /* A vertebra cut by the scan edge can show only a fragment (a spinous
      * process tip) that no vertebra in view reaches: it is kept, as the
      * vertebra beyond, rather than silently lost. */

@@ -77,7 +77,8 @@ static double dot(const double a[3], const double b[3]) { return a[0] * b[0] + a
 
 /* AP axis, posterior wall and arch of one level; f->o (the body centre on
  * the centreline) and si are given. */
-static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const double si[3], frame3 *f)
+static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const double si[3], const double *ap_given,
+                        frame3 *f)
 {
     int nx = c->n[0], ny = c->n[1];
     double post[3] = {0, 0, 0}, np = 0;
@@ -91,7 +92,8 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
                 if (X[1] - f->o[1] > 15.0) post[0] += X[0], post[1] += X[1], post[2] += X[2], np++;
             }
     double ap[3] = {0, 1, 0};
-    if (np > 0)
+    if (ap_given) memcpy(ap, ap_given, sizeof ap);
+    else if (np > 0)
         for (int a = 0; a < 3; a++) ap[a] = post[a] / np - f->o[a];
     double along = dot(ap, si);
     for (int a = 0; a < 3; a++) ap[a] -= along * si[a];
@@ -151,6 +153,37 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
                 if (l > 2.0 && l < half) half = l;
             }
     f->canal_half = half < 20.0 ? half : 8.0;
+}
+
+/* A plausible frame: the posterior wall at most 30 mm behind the body
+ * centre (small upper thoracic bodies read 1-7 mm: the centre lies deep). */
+static bool frame_ok(const frame3 *f) { return f->wall <= 30.0; }
+
+/* A collapsed or destroyed body bends the centreline and leaves little body
+ * bone, so its own AP reading can run along the column (measured: a lytic L1
+ * read its "wall" 70 mm behind its centre and called its whole arch body).
+ * Such a frame takes the AP direction of its plausible neighbours; if its
+ * band still reads implausibly, their mean wall and arch depths too. */
+static void repair_frames(const seg_canon *c, const uint8_t *lab, int nlv, const int64_t *cnt, const sp_seg_vertebra *vert,
+                          frame3 *fr)
+{
+    bool *ok = calloc((size_t)nlv, sizeof *ok);
+    if (!ok) return;
+    for (int k = 0; k < nlv; k++) ok[k] = cnt[k] && frame_ok(&fr[k]);
+    for (int k = 0; k < nlv; k++) {
+        if (!cnt[k] || ok[k]) continue;
+        double ap[3] = {0, 0, 0}, wall = 0, arch = 0;
+        int n = 0;
+        for (int j = k - 1; j <= k + 1; j += 2)
+            if (j >= 0 && j < nlv && ok[j]) {
+                for (int a = 0; a < 3; a++) ap[a] += fr[j].ap[a];
+                wall += fr[j].wall, arch += fr[j].arch, n++;
+            }
+        if (n == 0) continue;
+        level_frame(c, lab, k, vert[k].axis_si, ap, &fr[k]);
+        if (!frame_ok(&fr[k])) fr[k].wall = wall / n, fr[k].arch = arch / n;
+    }
+    free(ok);
 }
 
 static int part_of(const frame3 *f, const double d[3])
@@ -421,7 +454,11 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
     for (int k = 0; k < nlv; k++) {
         if (!cnt[k]) continue;
         memcpy(fr[k].o, vert[k].body_centre, sizeof fr[k].o); /* canonical mm, from the centreline */
-        level_frame(c, lab_rw, k, vert[k].axis_si, &fr[k]);
+        level_frame(c, lab_rw, k, vert[k].axis_si, NULL, &fr[k]);
+    }
+    repair_frames(c, lab_rw, nlv, cnt, vert, fr);
+    for (int k = 0; k < nlv; k++) {
+        if (!cnt[k]) continue;
         for (int z = fr[k].zmin; z <= fr[k].zmax; z++)
             for (int y = fr[k].ymin; y <= fr[k].ymax; y++)
                 for (int x = fr[k].xmin; x <= fr[k].xmax; x++) {
