@@ -402,10 +402,12 @@ Test(pacs, bad_and_stalled_server)
 
 /* ---- end to end against Orthanc ------------------------------------------ */
 
+/* Also in /usr/sbin (Orthanc, ip), which a non-login PATH may lack; the
+ * script adds it to its PATH too. */
 static bool on_path(const char *prog)
 {
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", prog);
+    snprintf(cmd, sizeof cmd, "PATH=\"$PATH:/usr/sbin:/sbin\" command -v %s >/dev/null 2>&1", prog);
     return sp_test_system(cmd) == 0;
 }
 

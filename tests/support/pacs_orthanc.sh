@@ -9,6 +9,7 @@
 # Exits 0 when every step passed; otherwise prints "FAIL: step" with the
 # command's output and the tail of Orthanc's log, and exits 1.
 set -u
+PATH=$PATH:/usr/sbin:/sbin # Orthanc and ip live there
 W=$1 S=$2 PLUGIN=$3
 PORT=8042
 U=http://127.0.0.1:$PORT/dicom-web
