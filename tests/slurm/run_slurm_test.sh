@@ -43,6 +43,8 @@ T0=$(date +%s)
 say() { printf '[slurm-test %3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
 skip() { echo "SKIP: $*"; exit 77; }
 
+# the daemons and ip live in /usr/sbin, which a CI shell's PATH may lack
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 [ "$(id -u)" = 0 ] || skip "not root (munged, slurmd and network namespaces need root)"
 for b in munged slurmctld slurmd sbatch sinfo scontrol squeue scancel ip nsenter; do
     command -v "$b" >/dev/null 2>&1 || skip "$b not installed (scripts/install-deps.sh installs slurm-wlm, munge, iproute2)"
