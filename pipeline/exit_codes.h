@@ -12,7 +12,7 @@ enum {
     SP_EXIT_UNSUPPORTED = 4, /* valid input the program does not handle yet */
     SP_EXIT_NOMEM = 5,       /* out of memory */
     SP_EXIT_INTERNAL = 6,    /* bug or C++ dependency failure */
-    SP_EXIT_PARTIAL = 7      /* batch finished; some studies failed, timed out or were not run */
+    SP_EXIT_PARTIAL = 7      /* batch/pull/push finished; some studies (files) failed, timed out or were not run */
 };
 
 /* Maps a status to the exit code documented for it. */

@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "  --version       print the version and exit\n"
             "  --help          this text; `spinemet <command> --help` for a command\n"
             "\nexit codes: 0 ok, 1 usage, 2 i/o, 3 no usable series, 4 unsupported,\n"
-            "5 out of memory, 6 internal error, 7 batch partly done (docs/exit-codes.md)\n");
+            "5 out of memory, 6 internal error, 7 partly done: batch, pull, push (docs/exit-codes.md)\n");
 }
 
 int main(int argc, char **argv)
