@@ -24,12 +24,15 @@
 #include <string.h>
 
 #define BINS 160 /* 1 mm bins from -40 to +120 mm along AP */
+#define LATERAL_MARGIN_MM 3.0 /* beyond the body's half width, in front of its wall: rib */
 
 typedef struct frame3 {
     double o[3], si[3], ap[3], lr[3];
     double centroid[3];
     int xmin, xmax, ymin, ymax; /* bounding box of the level's voxels */
     double wall, arch, canal_half;
+    double body_half; /* half width of the body (mm, from its front half); 1e9 = unknown */
+    bool drop_lateral; /* bone beside the body, in front of its wall, is rib: not vertebra */
     int zmin, zmax;
 } frame3;
 
@@ -101,6 +104,25 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     memcpy(f->ap, ap, sizeof f->ap);
     cross(f->ap, f->si, f->lr);
     normalize(f->lr);
+    /* The body's half width, read in front of its centre where no rib or
+     * transverse process lies: the 98th percentile of |LR| (1 mm bins). */
+    int wh[64] = {0}, nw = 0;
+    for (int z = f->zmin; z <= f->zmax; z++)
+        for (int y = f->ymin; y <= f->ymax; y++)
+            for (int x = f->xmin; x <= f->xmax; x++) {
+                if (lab[((size_t)z * ny + y) * nx + x] != k + 1) continue;
+                double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
+                double a = dot(d, f->ap);
+                if (a < -15.0 || a > -2.0) continue;
+                int b = (int)fabs(dot(d, f->lr));
+                wh[b < 63 ? b : 63]++, nw++;
+            }
+    f->body_half = 1e9;
+    for (int b = 0, acc = 0; nw >= 50 && b < 64; b++)
+        if ((acc += wh[b]) >= 0.98 * nw) {
+            if (b + 1 >= 8) f->body_half = b + 1;
+            break;
+        }
     /* mid-sagittal occupancy along AP */
     for (int z = f->zmin; z <= f->zmax; z++)
         for (int y = f->ymin; y <= f->ymax; y++)
@@ -190,7 +212,14 @@ static int part_of(const frame3 *f, const double d[3])
 {
     double ap = dot(d, f->ap), lr = dot(d, f->lr);
     double mid = 0.5 * (f->wall + f->arch);
-    if (ap < f->wall) return SP_SEG_PART_BODY;
+    if (ap < f->wall) {
+        /* Beside the body and in front of its wall: a rib head or neck. The
+         * phantom's truth and TotalSegmentator's leave ribs out; so do we,
+         * for our own segmentation (imported labels are kept as given). */
+        if (fabs(lr) > f->body_half + LATERAL_MARGIN_MM)
+            return f->drop_lateral ? 0 : lr >= 0 ? SP_SEG_PART_POSTERIOR_L : SP_SEG_PART_POSTERIOR_R;
+        return SP_SEG_PART_BODY;
+    }
     if (ap < mid + 2.0 && fabs(lr) <= f->canal_half + 11.0)
         return lr >= 0 ? SP_SEG_PART_PEDICLE_L : SP_SEG_PART_PEDICLE_R;
     if (fabs(lr) < 4.0 && ap > f->arch - 2.0) return SP_SEG_PART_SPINOUS;
@@ -332,7 +361,7 @@ static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k,
                 if (!(v & 3) || (v & 8) || lab[i] != 0) continue;
                 double d[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
                 int part = part_of(f, d);
-                if (!body_only || part == SP_SEG_PART_BODY) lab[i] = (uint8_t)(k + 1), parts[i] = (uint8_t)part;
+                if (part && (!body_only || part == SP_SEG_PART_BODY)) lab[i] = (uint8_t)(k + 1), parts[i] = (uint8_t)part;
             }
     free(m), free(stack);
 }
@@ -459,6 +488,8 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
     repair_frames(c, lab_rw, nlv, cnt, vert, fr);
     for (int k = 0; k < nlv; k++) {
         if (!cnt[k]) continue;
+        fr[k].drop_lateral = fill && vert[k].ribs > 0;
+        if (!fr[k].drop_lateral) fr[k].body_half = 1e9; /* no rib: an L5 transverse process root lies there */
         for (int z = fr[k].zmin; z <= fr[k].zmax; z++)
             for (int y = fr[k].ymin; y <= fr[k].ymax; y++)
                 for (int x = fr[k].xmin; x <= fr[k].xmax; x++) {
@@ -466,6 +497,7 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
                     if (lab_rw[i] != k + 1) continue;
                     double d[3] = {x * c->spacing[0] - fr[k].o[0], y * c->spacing[1] - fr[k].o[1], z * c->spacing[2] - fr[k].o[2]};
                     parts[i] = (uint8_t)part_of(&fr[k], d);
+                    if (!parts[i]) lab_rw[i] = 0;
                 }
         if (fill) fill_body(c, lab_rw, parts, k, &fr[k]);
     }
