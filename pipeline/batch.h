@@ -65,9 +65,13 @@ void sp_batch_plan_shard(sp_batch_plan *p, int i, int n);
 /* Parses "I/N" (0 <= I < N); SP_EINVAL with a message otherwise. */
 sp_status sp_batch_parse_shard(const char *s, int *i, int *n, sp_err *err);
 
-/* Shard from SLURM_ARRAY_TASK_ID / _COUNT (minus SLURM_ARRAY_TASK_MIN).
- * Returns false when they are not set; SP_EINVAL-worthy values give false
- * and a message in err. */
+/* Shard from a Slurm array task's variables: i = (SLURM_ARRAY_TASK_ID -
+ * _MIN) / _STEP (MIN default 0, STEP default 1), n = _COUNT, so --array=0-7,
+ * 1-8 and 0-14:2 all give shards 0..7 of 8. Returns false with an empty
+ * err->msg when SLURM_ARRAY_TASK_ID is not set; false with a message when the
+ * variables are not numbers, COUNT is missing, ID is not MIN + a multiple of
+ * STEP, the index is not below COUNT, or MAX (when set) does not fit a range
+ * of COUNT tasks (an --array list such as 1,4,9). */
 bool sp_batch_shard_from_env(int *i, int *n, sp_err *err);
 
 /* The study id: 16 lowercase hex digits of the 64-bit FNV-1a hash of key. */

@@ -11,6 +11,7 @@
  * The series of a study is picked with the scanner's rule (highest rank,
  * first on ties). The plan copies the paths it needs, so the scan (and its
  * headers) is freed before any study runs. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,26 +230,56 @@ bad:
     return sp_fail(err, SP_EINVAL, "--shard wants I/N with 0 <= I < N (0-based), e.g. 0/4");
 }
 
-static bool env_long(const char *name, long *v)
+/* 1 when name is set to an integer (*v), 0 when unset or empty, -1 when set
+ * to something else. */
+static int env_long(const char *name, long *v)
 {
     const char *s = getenv(name);
     char *end;
-    if (!s || !*s) return false;
+    if (!s || !*s) return 0;
+    errno = 0;
     *v = strtol(s, &end, 10);
-    return *end == '\0';
+    return *end == '\0' && errno == 0 && *v > -1000000000L && *v < 1000000000L ? 1 : -1;
 }
 
 bool sp_batch_shard_from_env(int *i, int *n, sp_err *err)
 {
-    long id, count, min = 0;
+    static const char *const names[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
+                                        "SLURM_ARRAY_TASK_STEP", "SLURM_ARRAY_TASK_MAX"};
+    long v[5] = {0, 0, 0, 1, 0}; /* id, count, min (default 0), step (default 1), max */
+    int set[5];
     if (err) err->msg[0] = '\0';
-    if (!env_long("SLURM_ARRAY_TASK_ID", &id) || !env_long("SLURM_ARRAY_TASK_COUNT", &count)) return false;
-    env_long("SLURM_ARRAY_TASK_MIN", &min);
-    if (count < 1 || id - min < 0 || id - min >= count) {
-        sp_fail(err, SP_EINVAL, "SLURM_ARRAY_TASK_ID=%ld (min %ld) is outside a count of %ld; use --shard", id, min,
-                count);
+    for (int k = 0; k < 5; k++) {
+        set[k] = env_long(names[k], &v[k]);
+        if (k == 0 && !set[k]) return false; /* not an array task */
+        if (set[k] < 0) {
+            sp_fail(err, SP_EINVAL, "%s='%.40s' is not a whole number; use --shard I/N", names[k], getenv(names[k]));
+            return false;
+        }
+    }
+    long id = v[0], count = v[1], min = v[2], step = v[3], max = v[4];
+    if (!set[1]) {
+        sp_fail(err, SP_EINVAL, "SLURM_ARRAY_TASK_ID=%ld but SLURM_ARRAY_TASK_COUNT is not set; use --shard I/N", id);
         return false;
     }
-    *i = (int)(id - min), *n = (int)count;
+    if (count < 1 || count > 1000000 || step < 1) {
+        sp_fail(err, SP_EINVAL,
+                "SLURM_ARRAY_TASK_COUNT=%ld, SLURM_ARRAY_TASK_STEP=%ld: want a count of 1..1000000 and a step >= 1;"
+                " use --shard I/N", count, step);
+        return false;
+    }
+    /* --array=A-B:S numbers its tasks A, A+S, ..., B: shard (id - A) / S of count */
+    long k = (id - min) / step;
+    bool on_step = id >= min && (id - min) % step == 0;
+    /* a list (--array=1,4,9) fails here too: its ids are not A + k*S for k < count,
+     * or its max is not that of a range of count tasks */
+    if (!on_step || k >= count || (set[4] && (max < min || (max - min) / step + 1 != count))) {
+        sp_fail(err, SP_EINVAL,
+                "SLURM_ARRAY_TASK_ID=%ld is not one of the %ld tasks MIN, MIN+STEP, ... (MIN=%ld, STEP=%ld%s%ld):"
+                " --array must be a range (0-N, 1-N, 0-N:STEP), not a list; or use --shard I/N",
+                id, count, min, step, set[4] ? ", MAX=" : ", last=", set[4] ? max : min + (count - 1) * step);
+        return false;
+    }
+    *i = (int)k, *n = (int)count;
     return true;
 }

@@ -3,7 +3,8 @@
  *
  * DESIGN: the parent scans ROOT once (batch_plan.c), then keeps up to --jobs
  * children running, each a `spinemet analyze` of one study with
- * cores/jobs OpenMP threads (batch_jobs.c), polling them every 50 ms for
+ * CPUs/jobs OpenMP threads (batch_jobs.c; CPUs: the affinity mask, capped
+ * by SLURM_CPUS_PER_TASK), polling them every 50 ms for
  * exit and timeout. A child writes into studies/<id>.tmp-<pid>/; the parent
  * publishes it atomically with a DONE marker (batch_state.c), so a batch
  * killed at any moment restarts where it stopped. SIGINT/SIGTERM stop the
@@ -12,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +44,14 @@ static void batch_usage(FILE *f)
             "  logs/<id>.log       analyze's messages\n"
             "\noptions:\n"
             "  -o, --output DIR    output folder (created if missing; required)\n"
-            "  -j, --jobs N        studies analysed at once (default: cores / 2, at least 2)\n"
-            "  --threads N         OpenMP threads per study (default: cores / jobs)\n"
+            "  -j, --jobs N        studies analysed at once (default: CPUs / 2, at least 2)\n"
+            "  --threads N         OpenMP threads per study (default: CPUs / jobs, at least 1)\n"
+            "                      CPUs: those this process may run on (taskset, cgroup cpuset,\n"
+            "                      Slurm), at most SLURM_CPUS_PER_TASK when it is set\n"
             "  --timeout S         stop a study after S seconds (default 1800; 0 = never)\n"
-            "  --shard I/N         only shard I of N (0-based; default from SLURM_ARRAY_TASK_ID\n"
-            "                      and SLURM_ARRAY_TASK_COUNT); combine with `spinemet merge`\n"
+            "  --shard I/N         only shard I of N (0-based); default in a Slurm array task:\n"
+            "                      I = (SLURM_ARRAY_TASK_ID - _MIN) / _STEP, N = _COUNT;\n"
+            "                      --shard 0/1 runs everything; combine with `spinemet merge`\n"
             "  --force             recompute studies that are already done\n"
             "  --deidentify        passed to analyze; batch.json without Study UIDs and ROOT\n"
             "  --no-dicom-out      passed to analyze (no seg.dcm / sr.dcm)\n"
@@ -134,11 +139,34 @@ static int parse_args(int argc, char **argv, batch_opts *o)
     return 0;
 }
 
-/* Jobs and threads per job from the cores. */
+/* The CPUs this process may run on: its affinity mask (taskset, a cgroup
+ * cpuset, Slurm's CPU binding), at most SLURM_CPUS_PER_TASK when that is set;
+ * all online cores when the mask cannot be read. A CPU quota (cgroup cpu.max,
+ * docker --cpus) is not a mask and is not seen. */
+static long usable_cpus(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* the mask may be wider than cpu_set_t (more than 1024 CPUs): grow until it fits */
+    for (int ncpu = 1024; ncpu <= (1 << 20); ncpu *= 2) {
+        cpu_set_t *set = CPU_ALLOC((size_t)ncpu);
+        size_t size = CPU_ALLOC_SIZE((size_t)ncpu);
+        if (!set) break;
+        int rc = sched_getaffinity(0, size, set), n = rc == 0 ? CPU_COUNT_S(size, set) : 0;
+        CPU_FREE(set);
+        if (rc == 0 && n > 0) cpus = n;
+        if (rc == 0 || errno != EINVAL) break;
+    }
+    const char *slurm = getenv("SLURM_CPUS_PER_TASK");
+    char *end;
+    long per_task = slurm && *slurm ? strtol(slurm, &end, 10) : 0;
+    if (per_task > 0 && !*end && per_task < cpus) cpus = per_task;
+    return cpus < 1 ? 1 : cpus;
+}
+
+/* Jobs and threads per job from the usable CPUs. */
 static void size_jobs(batch_opts *o)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) cores = 1;
+    long cores = usable_cpus();
     /* 2 jobs beat 1 job x 2 threads on 2 cores (docs/batch.md, Throughput):
      * an analysis has serial stretches that another study fills. */
     if (o->jobs == 0) o->jobs = cores / 2 > 2 ? (int)(cores / 2) : 2;

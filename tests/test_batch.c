@@ -3,10 +3,13 @@
  * analysed once, cohort.csv and batch.json, a failing and a timed-out study
  * recorded with exit 7, resume after SIGKILL of the batch with no corrupt or
  * duplicated result, --force, shards (--shard and the Slurm variables) and
- * their merge. */
+ * their merge, the shard from a Slurm array's variables, jobs and threads
+ * from the CPUs the batch may run on. */
+#define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +322,167 @@ Test(batch, shards_cover_every_study_once_and_merge_into_one_cohort)
     /* bad --shard is a usage error */
     snprintf(args, sizeof args, "batch %s/root -o %s/x --shard 2/2", tmp, tmp);
     cr_assert_eq(run(args), 1);
+}
+
+/* The Slurm and affinity variables a test run must not inherit. */
+#define NO_SLURM                                                                                           \
+    "env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_STEP " \
+    "-u SLURM_ARRAY_TASK_MAX -u SLURM_CPUS_PER_TASK"
+
+/* A ROOT of one cheap study: a broken NIfTI file (analyze fails at once). */
+static void make_cheap_root(void)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/cheap && echo 'not a volume' > %s/cheap/broken.nii.gz", tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0);
+}
+
+Test(batch, shard_index_from_slurm_array_variables)
+{
+    /* env: the variables set (all others unset); shard: expected "I/N", or
+     * NULL for a usage error (exit 1) whose message holds msg */
+    static const struct {
+        const char *env, *shard, *msg;
+    } cases[] = {
+        {"SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=8", "3/8", NULL},                          /* MIN default 0 */
+        {"SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=7 SLURM_ARRAY_TASK_COUNT=8", "0/8", NULL},
+        {"SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=8 SLURM_ARRAY_TASK_COUNT=8", "0/8", NULL},
+        {"SLURM_ARRAY_TASK_ID=8 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=8 SLURM_ARRAY_TASK_COUNT=8", "7/8", NULL},
+        /* --array=0-14:2 */
+        {"SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_MAX=14 SLURM_ARRAY_TASK_COUNT=8", "0/8", NULL},
+        {"SLURM_ARRAY_TASK_ID=6 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_MAX=14 SLURM_ARRAY_TASK_COUNT=8", "3/8", NULL},
+        {"SLURM_ARRAY_TASK_ID=14 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_MAX=14 SLURM_ARRAY_TASK_COUNT=8", "7/8", NULL},
+        /* --array=1-7:3 (tasks 1, 4, 7), no MAX given */
+        {"SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_STEP=3 SLURM_ARRAY_TASK_COUNT=3", "1/3", NULL},
+        /* --shard wins over the variables */
+        {"SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=8 --shard 0/1", "0/1", NULL},
+        /* not on the step, below MIN, past the count */
+        {"SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=8", NULL, "not one of the 8 tasks"},
+        {"SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=8", NULL, "not one of the 8 tasks"},
+        {"SLURM_ARRAY_TASK_ID=9 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=8", NULL, "not one of the 8 tasks"},
+        {"SLURM_ARRAY_TASK_ID=16 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_STEP=2 SLURM_ARRAY_TASK_COUNT=8", NULL, "not one of"},
+        /* --array=1,4,9: a list, refused in every task (task 1 too) */
+        {"SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=9 SLURM_ARRAY_TASK_COUNT=3", NULL, "not a list"},
+        {"SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=9 SLURM_ARRAY_TASK_COUNT=3", NULL, "not a list"},
+        /* malformed or missing values */
+        {"SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_STEP=0 SLURM_ARRAY_TASK_COUNT=8", NULL, "step >= 1"},
+        {"SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=0", NULL, "count of 1..1000000"},
+        {"SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=8", NULL, "not a whole number"},
+        {"SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_STEP=2x SLURM_ARRAY_TASK_COUNT=8", NULL, "SLURM_ARRAY_TASK_STEP='2x'"},
+        {"SLURM_ARRAY_TASK_ID=2", NULL, "SLURM_ARRAY_TASK_COUNT is not set"},
+    };
+    char cmd[2400], p[700];
+    make_cheap_root();
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        snprintf(p, sizeof p, "%s/o%zu", tmp, k);
+        /* "VAR=... [--option ...]": the variables before spinemet, the options after */
+        const char *opts = strstr(cases[k].env, " --");
+        int envlen = opts ? (int)(opts - cases[k].env) : (int)strlen(cases[k].env);
+        snprintf(cmd, sizeof cmd, NO_SLURM " %.*s %s -q batch %s/cheap -o %s%s 2> %s/err.txt", envlen, cases[k].env,
+                 sp_test_binary(), tmp, p, opts ? opts : "", tmp);
+        int rc = sp_test_system(cmd);
+        snprintf(p, sizeof p, "%s/err.txt", tmp);
+        char *err = slurp(p);
+        if (cases[k].shard) {
+            cr_assert(rc == 0 || rc == 7, "%s: exit %d: %s", cases[k].env, rc, err);
+            snprintf(p, sizeof p, "o%zu", k);
+            cJSON *b = batch_json(p);
+            cr_assert_str_eq(cJSON_GetObjectItem(b, "shard")->valuestring, cases[k].shard, "%s", cases[k].env);
+            cJSON_Delete(b);
+        } else {
+            cr_assert_eq(rc, 1, "%s: exit %d, want 1 (usage)", cases[k].env, rc);
+            cr_assert_not_null(strstr(err, cases[k].msg), "%s: message '%s' lacks '%s'", cases[k].env, err,
+                               cases[k].msg);
+        }
+        free(err);
+    }
+}
+
+/* Runs cmd (a shell line) pinned to one CPU of this process's mask, as
+ * `taskset -c CPU` would; returns its exit status. */
+static int run_on_one_cpu(const char *cmd)
+{
+    cpu_set_t mine, one;
+    int cpu = -1, status = -1;
+    cr_assert_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+    for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+        if (CPU_ISSET(c, &mine)) cpu = c;
+    cr_assert_geq(cpu, 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(126);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_gt(pid, 0);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* batch.json's jobs and threads_per_job of OUTDIR tmp/out. */
+static void jobs_threads(const char *out, int *jobs, int *threads)
+{
+    cJSON *b = batch_json(out);
+    *jobs = cJSON_GetObjectItem(b, "jobs")->valueint;
+    *threads = cJSON_GetObjectItem(b, "threads_per_job")->valueint;
+    cJSON_Delete(b);
+}
+
+Test(batch, jobs_and_threads_follow_the_cpus_it_may_run_on)
+{
+    char cmd[1600];
+    int jobs, threads;
+    cpu_set_t mine;
+    cr_assert_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+    int cpus = CPU_COUNT(&mine); /* what a batch started from here may use */
+    make_cheap_root();
+    /* --jobs 1: threads = every usable CPU */
+    snprintf(cmd, sizeof cmd, NO_SLURM " %s -q batch %s/cheap -o %s/all --jobs 1", sp_test_binary(), tmp, tmp);
+    cr_assert_neq(sp_test_system(cmd), 1);
+    jobs_threads("all", &jobs, &threads);
+    cr_assert_eq(jobs, 1);
+    cr_assert_eq(threads, cpus, "threads %d, this process may use %d CPUs", threads, cpus);
+    /* pinned to one CPU (taskset -c N): 1 thread, not one per online core */
+    snprintf(cmd, sizeof cmd, NO_SLURM " %s -q batch %s/cheap -o %s/pinned --jobs 1", sp_test_binary(), tmp, tmp);
+    cr_assert_neq(run_on_one_cpu(cmd), 1);
+    jobs_threads("pinned", &jobs, &threads);
+    cr_assert_eq(jobs, 1);
+    cr_assert_eq(threads, 1, "pinned to one CPU, a job got %d threads", threads);
+    /* the default on one CPU: still at least 2 jobs (docs/batch.md), 1 thread each */
+    snprintf(cmd, sizeof cmd, NO_SLURM " %s -q batch %s/cheap -o %s/pinned-default", sp_test_binary(), tmp, tmp);
+    cr_assert_neq(run_on_one_cpu(cmd), 1);
+    jobs_threads("pinned-default", &jobs, &threads);
+    cr_assert_eq(jobs, 2);
+    cr_assert_eq(threads, 1);
+    /* SLURM_CPUS_PER_TASK=1 caps it the same way */
+    snprintf(cmd, sizeof cmd, NO_SLURM " SLURM_CPUS_PER_TASK=1 %s -q batch %s/cheap -o %s/slurm1 --jobs 1",
+             sp_test_binary(), tmp, tmp);
+    cr_assert_neq(sp_test_system(cmd), 1);
+    jobs_threads("slurm1", &jobs, &threads);
+    cr_assert_eq(threads, 1, "SLURM_CPUS_PER_TASK=1, a job got %d threads", threads);
+    /* ... but never raises it above the mask, and a malformed value is ignored */
+    snprintf(cmd, sizeof cmd, NO_SLURM " SLURM_CPUS_PER_TASK=4096 %s -q batch %s/cheap -o %s/slurmbig --jobs 1",
+             sp_test_binary(), tmp, tmp);
+    cr_assert_neq(sp_test_system(cmd), 1);
+    jobs_threads("slurmbig", &jobs, &threads);
+    cr_assert_eq(threads, cpus);
+    snprintf(cmd, sizeof cmd, NO_SLURM " SLURM_CPUS_PER_TASK=1x %s -q batch %s/cheap -o %s/slurmbad --jobs 1",
+             sp_test_binary(), tmp, tmp);
+    cr_assert_neq(sp_test_system(cmd), 1);
+    jobs_threads("slurmbad", &jobs, &threads);
+    cr_assert_eq(threads, cpus);
+    /* 4 CPUs of a bigger mask: 2 jobs x 2 threads */
+    if (cpus >= 5) {
+        snprintf(cmd, sizeof cmd, NO_SLURM " SLURM_CPUS_PER_TASK=4 %s -q batch %s/cheap -o %s/slurm4", sp_test_binary(),
+                 tmp, tmp);
+        cr_assert_neq(sp_test_system(cmd), 1);
+        jobs_threads("slurm4", &jobs, &threads);
+        cr_assert_eq(jobs, 2);
+        cr_assert_eq(threads, 2);
+    }
 }
 
 Test(batch, usage_and_io_errors)
