@@ -167,6 +167,13 @@ typedef struct sp_dicom_derived_meta {
     const char *ref_series_uid, *ref_sop_class_uid;
     int nref;
     const char (*ref_sop_instance_uid)[SP_UID_LEN];
+    /* de-identified (PS3.15 Annex E): Patient Identity Removed YES, the
+     * method text and codes, Longitudinal Temporal Information Modified
+     * REMOVED. 0: none of them written. */
+    int deidentified;
+    const char *deid_method;
+    int ndeid_codes;
+    const sp_dicom_code *deid_codes;
 } sp_dicom_derived_meta;
 
 typedef struct sp_dicom_seg_segment {

@@ -524,6 +524,19 @@ void put_derived(DcmDataset *ds, const sp_dicom_derived_meta *m)
     put(ds, DCM_Manufacturer, nz(m->manufacturer));
     put(ds, DCM_ManufacturerModelName, nz(m->model));
     put(ds, DCM_SoftwareVersions, nz(m->software_version));
+    if (m->deidentified) { /* Patient module (PS3.3 C.7.1.1) and SOP Common (C.12.1) */
+        put(ds, DCM_PatientIdentityRemoved, "YES");
+        put(ds, DCM_DeidentificationMethod, nz(m->deid_method));
+        ds->findAndDeleteElement(DCM_DeidentificationMethodCodeSequence);
+        for (int i = 0; i < m->ndeid_codes; i++) {
+            DcmItem *it = NULL;
+            if (ds->findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, it, -2).bad()) continue;
+            it->putAndInsertString(DCM_CodeValue, nz(m->deid_codes[i].value));
+            it->putAndInsertString(DCM_CodingSchemeDesignator, nz(m->deid_codes[i].scheme));
+            it->putAndInsertString(DCM_CodeMeaning, nz(m->deid_codes[i].meaning));
+        }
+        put(ds, DCM_LongitudinalTemporalInformationModified, "REMOVED");
+    }
 }
 
 OFCondition save_with_meta(DcmFileFormat &ff, const char *path)

@@ -7,7 +7,9 @@
  * default log level); stage timings go into report.json's "timings" (scan is
  * counted in "load"). report.json is written last so that it holds the
  * report stage's own time, and gains a "configuration" object (what this run
- * was asked to do and wrote). Patient data is never logged. */
+ * was asked to do and wrote). Patient data is never logged; with
+ * --deidentify the input path (and any file under it) is also written as
+ * "(input)" in messages, since folder and file names can hold a name. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -35,7 +37,7 @@ static void analyze_usage(FILE *f)
             "usage: spinemet analyze PATH -o DIR [--series SEL] [--threads N]\n"
             "                        [--labels FILE --label-scheme totalseg|verse]\n"
             "                        [--pain LEVEL=mechanical|occasional|none]... [--clinical FILE]\n"
-            "                        [--deidentify] [--no-dicom-out]\n"
+            "                        [--deidentify [--deid-salt S]] [--no-dicom-out]\n"
             "\n"
             "Loads a CT series from PATH, segments the vertebrae (or imports --labels),\n"
             "measures each vertebra (body heights, collapse, Genant grade, lesion\n"
@@ -55,10 +57,47 @@ static void analyze_usage(FILE *f)
             "  --label-scheme S      numbering of --labels: totalseg or verse\n"
             "  --pain LEVEL=P        pain at a level (repeatable): mechanical, occasional, none\n"
             "  --clinical FILE       JSON sidecar {\"pain\": {\"T12\": \"mechanical\"}}\n"
-            "  --deidentify          no patient identifiers in any output\n"
+            "  --deidentify          no patient identifiers in any output (DICOM PS3.15 Basic\n"
+            "                        Profile): no names, IDs, sex, dates, accession, descriptions\n"
+            "                        or input path; every source UID replaced by 2.25.<HMAC-SHA-256\n"
+            "                        of salt and UID>, the same in every run (docs/report.md)\n"
+            "  --deid-salt S         the salt of that UID mapping (default: $SPINEMET_DEID_SALT,\n"
+            "                        else a built-in salt, with which anyone holding an original\n"
+            "                        UID can recompute its replacement: use a secret salt to share)\n"
             "  --no-dicom-out        do not write seg.dcm and sr.dcm\n"
             "  --threads N           OpenMP threads (default: all cores)\n"
             "\nexit codes: 0 ok, 1 usage, 2 i/o, 3 no usable series, 4 no spine found\n");
+}
+
+/* --deidentify: messages go through this sink, which writes the input path
+ * and the rest of any path under it as "(input)" (folder and file names of a
+ * PACS export can hold a patient's name). Same format as the default sink. */
+typedef struct redact {
+    char path[4096];
+    size_t n;
+} redact;
+
+static bool path_end(char ch) { return !ch || strchr(" \t\n:,;()'\"", ch) != NULL; }
+
+static void redacting_sink(void *user, sp_log_level lvl, const char *msg)
+{
+    const redact *r = user;
+    static const char *const words[] = {"error", "warning", "info", "debug"};
+    char out[2048];
+    size_t o = 0;
+    bool start = true; /* at the start of a word: a path can begin here */
+    for (const char *p = msg; *p && o < sizeof out - 8;) {
+        if (start && r->n && !strncmp(p, r->path, r->n) && (path_end(p[r->n]) || p[r->n] == '/')) {
+            memcpy(out + o, "(input)", 7), o += 7;
+            for (p += r->n; !path_end(*p); p++) {}
+            start = false;
+            continue;
+        }
+        start = path_end(*p) || *p == '=';
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+    fprintf(stderr, "spinemet: %s: %s\n", (unsigned)lvl < 4 ? words[lvl] : "log", out);
 }
 
 typedef struct progress {
@@ -114,8 +153,8 @@ static void log_summary(const sp_score_result *res, const char *outdir)
  * was set up; deterministic) and the thread count inside "timings" (which is
  * run-dependent anyway), re-printed with the same cJSON printer. */
 static sp_status write_report_json(const sp_score_result *res, const sp_seg_result *seg, const sp_report_input *in,
-                                   const sp_report_opts *ro, bool have_refs, int threads, const char *path,
-                                   sp_err *err)
+                                   const sp_report_opts *ro, const char *salt_origin, bool have_refs, int threads,
+                                   const char *path, sp_err *err)
 {
     char *txt = sp_score_report_json(res, seg, in);
     cJSON *root = txt ? cJSON_Parse(txt) : NULL;
@@ -129,6 +168,15 @@ static sp_status write_report_json(const sp_score_result *res, const sp_seg_resu
     for (int k = 0; k < res->nvert; k++)
         if (res->v[k].sins.applicable && res->v[k].sins.pain >= 0) cJSON_ReplaceItemInObject(c, "pain_given", cJSON_CreateTrue());
     cJSON_AddBoolToObject(c, "deidentify", ro->deidentify);
+    if (ro->deidentify) { /* the salt's origin only, never the salt */
+        cJSON_AddBoolToObject(root, "deidentified", true);
+        cJSON *d = cJSON_AddObjectToObject(c, "deidentification");
+        cJSON_AddStringToObject(d, "profile", "DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile");
+        cJSON_AddStringToObject(d, "removed", "patient name, ID, sex, birth date, study/series dates and times, "
+                                              "accession number, study ID, physicians, descriptions, input path");
+        cJSON_AddStringToObject(d, "uids", "2.25. + first 128 bits of HMAC-SHA-256(salt, original UID) as a version-8 UUID");
+        cJSON_AddStringToObject(d, "salt", salt_origin);
+    }
     cJSON_AddBoolToObject(c, "dicom_outputs", ro->dicom && have_refs);
     cJSON *outs = cJSON_AddArrayToObject(c, "outputs");
     static const char *const always[] = {"report.json", "report.html", "report.csv", "keyimages/", "vertebrae.nii.gz",
@@ -181,10 +229,11 @@ int sp_cmd_analyze(int argc, char **argv)
                                          {"clinical", required_argument, NULL, 'c'},
                                          {"threads", required_argument, NULL, 't'},
                                          {"deidentify", no_argument, NULL, 'd'},
+                                         {"deid-salt", required_argument, NULL, 'S'},
                                          {"no-dicom-out", no_argument, NULL, 'n'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0, 0, 0, 0}};
-    const char *outdir = NULL, *sel = NULL, *labels = NULL, *scheme = NULL, *clinical = NULL;
+    const char *outdir = NULL, *sel = NULL, *labels = NULL, *scheme = NULL, *clinical = NULL, *salt = NULL;
     sp_seg_opts so = {0};
     sp_report_opts ro = {.deidentify = false, .dicom = true};
     sp_score_opts *sco = malloc(sizeof *sco);
@@ -208,6 +257,7 @@ int sp_cmd_analyze(int argc, char **argv)
         else if (c == 'c') clinical = optarg;
         else if (c == 't') so.threads = atoi(optarg);
         else if (c == 'd') ro.deidentify = true;
+        else if (c == 'S') salt = optarg;
         else if (c == 'n') ro.dicom = false;
         else if (c == 'p') {
             if (sp_score_opts_set_pain(sco, optarg, &err) != SP_OK) {
@@ -229,6 +279,25 @@ int sp_cmd_analyze(int argc, char **argv)
         analyze_usage(stderr);
         free(sco);
         return SP_EXIT_USAGE;
+    }
+    if (salt && (!ro.deidentify || !salt[0])) {
+        sp_log(SP_LOG_ERROR, "--deid-salt needs --deidentify and a non-empty salt");
+        free(sco);
+        return SP_EXIT_USAGE;
+    }
+    const char *salt_origin = "built-in";
+    static redact rd;
+    if (ro.deidentify) {
+        const char *env = getenv("SPINEMET_DEID_SALT");
+        if (!salt && env && env[0]) salt = env;
+        if (salt) salt_origin = "user-supplied";
+        else sp_log(SP_LOG_WARN, "--deidentify with the built-in salt: anyone holding an original UID can recompute "
+                                 "its replacement; set SPINEMET_DEID_SALT (or --deid-salt) to a secret to share outputs");
+        ro.deid_salt = salt;
+        snprintf(rd.path, sizeof rd.path, "%s", argv[optind]);
+        rd.n = strlen(rd.path);
+        while (rd.n > 1 && rd.path[rd.n - 1] == '/') rd.path[--rd.n] = '\0';
+        sp_log_set_sink(redacting_sink, &rd);
     }
     if (clinical && (st = sp_score_opts_read_clinical(sco, clinical, &err)) != SP_OK) {
         sp_log(SP_LOG_ERROR, "%s", err.msg);
@@ -262,7 +331,8 @@ int sp_cmd_analyze(int argc, char **argv)
         in.path = ro.deidentify ? "(de-identified)" : argv[optind];
         in.series = ro.deidentify ? NULL : sel;
         in.source = info.source, in.modality = info.modality;
-        in.description = info.description, in.labels = labels, in.label_scheme = scheme;
+        in.description = ro.deidentify ? "" : info.description; /* PS3.15: descriptions removed */
+        in.labels = labels && ro.deidentify ? "(de-identified)" : labels, in.label_scheme = scheme;
         in.nx = ct->nx, in.ny = ct->ny, in.nz = ct->nz;
         memcpy(in.spacing, ct->spacing, sizeof in.spacing);
         in.seg_flags = seg->flags;
@@ -271,7 +341,7 @@ int sp_cmd_analyze(int argc, char **argv)
             char path[4096];
             snprintf(path, sizeof path, "%s/report.json", outdir);
             in.seconds_report = sp_now() - t0;
-            st = write_report_json(res, seg, &in, &ro, refs != NULL, sp_omp_max_threads(), path, &err);
+            st = write_report_json(res, seg, &in, &ro, salt_origin, refs != NULL, sp_omp_max_threads(), path, &err);
         }
         if (st == SP_OK) {
             stage_done(&pg, "report", sp_now() - t0);
@@ -279,6 +349,7 @@ int sp_cmd_analyze(int argc, char **argv)
         }
     }
     if (st != SP_OK) sp_log(SP_LOG_ERROR, "%s", err.msg[0] ? err.msg : sp_status_str(st));
+    if (ro.deidentify) sp_log_set_sink(NULL, NULL);
     sp_series_refs_free(refs);
     sp_score_result_free(res);
     sp_seg_result_free(seg);

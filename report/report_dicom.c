@@ -9,7 +9,10 @@
  * mask and scores), so the same input gives the same files at any thread
  * count and a changed result gets new UIDs. Content/creation date and time
  * are the source study's (fixed 19000101/000000 when absent or
- * de-identified). Codes: docs/report.md. */
+ * de-identified). With --deidentify every source UID is replaced by its
+ * salted mapping before anything is written (sp_report_write_dicom, below)
+ * and the PS3.15 de-identification attributes are added. Codes:
+ * docs/report.md. */
 #define SP_REPORT_INTERNAL
 #include "internal.h"
 
@@ -137,6 +140,12 @@ static void fill_meta(const sp_report_ctx *ctx, sp_dicom_derived_meta *m, const 
     m->manufacturer = "spinemet", m->model = "spinemet", m->software_version = SP_VERSION;
     m->ref_series_uid = r->series_uid, m->ref_sop_class_uid = r->sop_class_uid;
     m->nref = r->n, m->ref_sop_instance_uid = (const char(*)[SP_UID_LEN])r->sop_instance_uid;
+    if (!id) {
+        static const sp_dicom_code basic = {"113100", "DCM", "Basic Application Confidentiality Profile"};
+        m->deidentified = 1;
+        m->deid_method = "PS3.15 Basic Profile: spinemet; UIDs hashed, dates removed";
+        m->ndeid_codes = 1, m->deid_codes = &basic;
+    }
 }
 
 /* ---- SEG ------------------------------------------------------------------------ */
@@ -369,10 +378,8 @@ static sp_status write_sr(const sp_report_ctx *ctx, const char *path, const deri
     return st;
 }
 
-sp_status sp_report_write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *err)
+static sp_status write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *err)
 {
-    if (!ctx->refs) return sp_fail(err, SP_EINVAL, "%s: no DICOM source series (NIfTI input): SEG/SR not written", dir);
-    if (ctx->res->nvert < 1) return SP_OK;
     hash128 h = content_hash(ctx);
     derived seg_d, sr_d;
     const char *src = ctx->refs->series_uid;
@@ -389,4 +396,34 @@ sp_status sp_report_write_dicom(const sp_report_ctx *ctx, const char *dir, sp_er
     if (st != SP_OK) return st;
     snprintf(path, sizeof path, "%s/sr.dcm", dir);
     return write_sr(ctx, path, &sr_d, &seg_d, &h, lesion_seg, err);
+}
+
+/* With --deidentify the writers see a copy of the references whose study,
+ * series, frame-of-reference and instance UIDs are replaced by their salted
+ * mapping (sp_report_deid_uid) and whose patient/study attributes are empty,
+ * so no original UID or identifier can reach seg.dcm or sr.dcm; the new
+ * objects' own UIDs then derive from the mapped series UID. */
+sp_status sp_report_write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *err)
+{
+    if (!ctx->refs) return sp_fail(err, SP_EINVAL, "%s: no DICOM source series (NIfTI input): SEG/SR not written", dir);
+    if (ctx->res->nvert < 1) return SP_OK;
+    if (!ctx->opts.deidentify) return write_dicom(ctx, dir, err);
+    const sp_series_refs *r = ctx->refs;
+    const char *salt = ctx->opts.deid_salt;
+    sp_series_refs m = *r;
+    memset(&m.pat, 0, sizeof m.pat);
+    m.series_description[0] = m.manufacturer[0] = '\0';
+    m.sop_instance_uid = calloc(r->n > 0 ? (size_t)r->n : 1, sizeof *m.sop_instance_uid);
+    if (!m.sop_instance_uid) return SP_ENOMEM;
+    sp_status st = sp_report_deid_uid(salt, r->study_uid, m.study_uid);
+    if (st == SP_OK) st = sp_report_deid_uid(salt, r->series_uid, m.series_uid);
+    if (st == SP_OK) st = sp_report_deid_uid(salt, r->frame_of_ref_uid, m.frame_of_ref_uid);
+    for (int i = 0; i < r->n && st == SP_OK; i++) st = sp_report_deid_uid(salt, r->sop_instance_uid[i], m.sop_instance_uid[i]);
+    if (st == SP_OK) {
+        sp_report_ctx c = *ctx;
+        c.refs = &m;
+        st = write_dicom(&c, dir, err);
+    }
+    free(m.sop_instance_uid);
+    return st;
 }

@@ -56,7 +56,8 @@ static void header(FILE *f, const sp_report_ctx *ctx)
     if (!r) {
         fputs("<tr><td>Patient</td><td>not available (NIfTI input carries no patient data)</td></tr>", f);
     } else if (ctx->opts.deidentify) {
-        fputs("<tr><td>Patient</td><td>de-identified</td></tr>", f);
+        fputs("<tr><td>Patient</td><td>de-identified (DICOM PS3.15 Basic Application Level Confidentiality "
+              "Profile: no names, IDs, sex, dates, accession or descriptions; UIDs replaced)</td></tr>", f);
     } else {
         fputs("<tr><td>Patient name</td><td>", f), esc(f, r->pat.patient_name), fputs("</td></tr>", f);
         fputs("<tr><td>Patient ID</td><td>", f), esc(f, r->pat.patient_id), fputs("</td></tr>", f);
@@ -68,7 +69,8 @@ static void header(FILE *f, const sp_report_ctx *ctx)
         esc(f, r->pat.study_description), fputs("</td></tr>", f);
     }
     fputs("<tr><td>Series</td><td>", f);
-    esc(f, in && in->description && in->description[0] ? in->description : "(no description)");
+    if (r && ctx->opts.deidentify) fputs("(description removed: de-identified)", f);
+    else esc(f, in && in->description && in->description[0] ? in->description : "(no description)");
     if (in) {
         fprintf(f, " &mdash; %s %s, %d x %d x %d voxels, %.2f x %.2f x %.2f mm", in->source ? in->source : "",
                 in->modality ? in->modality : "", in->nx, in->ny, in->nz, in->spacing[0], in->spacing[1], in->spacing[2]);

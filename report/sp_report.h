@@ -27,8 +27,9 @@ extern "C" {
 #endif
 
 typedef struct sp_report_opts {
-    bool deidentify; /* no patient identifiers in any output */
-    bool dicom;      /* write seg.dcm and sr.dcm (needs refs: DICOM input) */
+    bool deidentify;       /* no patient identifiers in any output (docs/report.md) */
+    bool dicom;            /* write seg.dcm and sr.dcm (needs refs: DICOM input) */
+    const char *deid_salt; /* with deidentify: the UID mapping's key; NULL: the built-in salt */
 } sp_report_opts;
 
 /* Everything the writers share. refs is NULL for a NIfTI input. */
@@ -77,12 +78,33 @@ sp_status sp_report_write_html(const sp_report_ctx *ctx, const sp_keyimages *ki,
 /* DIR/report.csv: a header row then one row per vertebra (docs/report.md). */
 sp_status sp_report_write_csv(const sp_report_ctx *ctx, const char *dir, sp_err *err);
 
+/* report.csv's column names in header order (*n of them, 46 now; n may be
+ * NULL): static, never freed. For files that mirror its columns (cohort.csv). */
+const char *const *sp_report_csv_columns(int *n);
+
 /* ---- DICOM (report_dicom.c) ---------------------------------------------- */
 
 /* DIR/seg.dcm and DIR/sr.dcm referencing the source series (ctx->refs must
  * not be NULL; SP_EINVAL otherwise). UIDs derived from the source series UID
  * and a hash of the content (docs/report.md). */
 sp_status sp_report_write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *err);
+
+/* ---- De-identification (deid.c) ------------------------------------------ */
+
+/* The salt used when the user gives none (--deid-salt, SPINEMET_DEID_SALT).
+ * Public: with it, anyone holding an original UID can recompute its mapping. */
+#define SP_DEID_BUILTIN_SALT "spinemet de-identification built-in salt v1"
+
+/* SHA-256 of n bytes; HMAC-SHA-256 of msg with key (OpenSSL libcrypto).
+ * SP_ENOMEM when libcrypto fails. */
+sp_status sp_report_sha256(const void *data, size_t n, uint8_t out[32]);
+sp_status sp_report_hmac_sha256(const void *key, size_t nkey, const void *msg, size_t nmsg, uint8_t out[32]);
+
+/* The de-identified replacement of a UID: "2.25." + the decimal value of the
+ * first 16 bytes of HMAC-SHA-256(key = salt, message = uid), version and
+ * variant bits set as an RFC 9562 version-8 UUID. Deterministic; "" for an
+ * empty uid; salt NULL means SP_DEID_BUILTIN_SALT. out: SP_UID_LEN bytes. */
+sp_status sp_report_deid_uid(const char *salt, const char *uid, char out[SP_UID_LEN]);
 
 /* ---- Helpers shared with the CLI ---------------------------------------- */
 
