@@ -9,7 +9,8 @@
  * and newlines). Sorting is stable, so a study's rows keep report.csv's
  * order (head to tail). When no file was read (no study finished), the
  * header is still the full one: study_id + this version's report.csv
- * columns (REPORT_COLUMNS), so a cohort.csv always has the same columns. */
+ * columns (sp_report_csv_columns), so a cohort.csv always has the same
+ * columns. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +18,7 @@
 
 #include "batch.h"
 #include "core/sp_log.h"
-
-/* The columns of report.csv (report/report_csv.c, docs/report.md), for the
- * header of a cohort with no rows. report_csv.c keeps its list private, so
- * this is a copy; tests/test_batch.c checks it against a real report.csv. */
-static const char *const REPORT_COLUMNS =
-    "patient_id,study_date,series_uid,level,label,level_confidence,level_uncertain,"
-    "height_anterior_mm,height_middle_mm,height_posterior_mm,expected_height_mm,collapse_pct,genant_grade,genant_shape,"
-    "lesion_character,body_involvement_pct,lytic_ml,blastic_ml,posterolateral,pedicle_left_pct,pedicle_right_pct,"
-    "facet_left_pct,facet_right_pct,cortical_breach,paravertebral,epidural,"
-    "wbb_zones,wbb_zones_left,wbb_zones_right,wbb_layers,"
-    "translation_mm,sagittal_deviation_deg,coronal_deg,cobb_deg,"
-    "sins_applicable,sins_location,sins_pain,sins_bone_lesion,sins_alignment,sins_collapse,sins_posterolateral,"
-    "sins_imaging_subtotal,sins_total_min,sins_total_max,sins_category_min,sins_category_max";
+#include "report/sp_report.h"
 
 typedef struct row {
     char id[SP_BATCH_ID_LEN + 1];
@@ -274,15 +263,12 @@ static int cmp_row(const void *a, const void *b)
 /* No file gave columns (no study finished): this version's report.csv columns. */
 static int default_columns(sp_cohort *c)
 {
-    int n = 1;
-    for (const char *p = REPORT_COLUMNS; *p; p++) n += *p == ',';
+    int n;
+    const char *const *names = sp_report_csv_columns(&n);
     free(c->cols);
-    if (!(c->cols = calloc((size_t)n, sizeof *c->cols))) return -1;
-    for (const char *p = REPORT_COLUMNS; c->ncol < n; c->ncol++) {
-        size_t len = strcspn(p, ",");
-        if (!(c->cols[c->ncol] = strndup(p, len))) return -1;
-        p += len + (p[len] == ',');
-    }
+    if (!(c->cols = calloc((size_t)n + 1, sizeof *c->cols))) return -1;
+    for (; c->ncol < n; c->ncol++)
+        if (!(c->cols[c->ncol] = strdup(names[c->ncol]))) return -1;
     return 0;
 }
 

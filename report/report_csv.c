@@ -9,15 +9,26 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const COLUMNS =
-    "patient_id,study_date,series_uid,level,label,level_confidence,level_uncertain,"
-    "height_anterior_mm,height_middle_mm,height_posterior_mm,expected_height_mm,collapse_pct,genant_grade,genant_shape,"
-    "lesion_character,body_involvement_pct,lytic_ml,blastic_ml,posterolateral,pedicle_left_pct,pedicle_right_pct,"
-    "facet_left_pct,facet_right_pct,cortical_breach,paravertebral,epidural,"
-    "wbb_zones,wbb_zones_left,wbb_zones_right,wbb_layers,"
-    "translation_mm,sagittal_deviation_deg,coronal_deg,cobb_deg,"
-    "sins_applicable,sins_location,sins_pain,sins_bone_lesion,sins_alignment,sins_collapse,sins_posterolateral,"
-    "sins_imaging_subtotal,sins_total_min,sins_total_max,sins_category_min,sins_category_max";
+/* The header, in row()'s order; exported for cohort.csv (sp_report_csv_columns). */
+static const char *const COLUMNS[] = {
+    "patient_id", "study_date", "series_uid", "level", "label", "level_confidence", "level_uncertain",
+    "height_anterior_mm", "height_middle_mm", "height_posterior_mm", "expected_height_mm", "collapse_pct",
+    "genant_grade", "genant_shape",
+    "lesion_character", "body_involvement_pct", "lytic_ml", "blastic_ml", "posterolateral", "pedicle_left_pct",
+    "pedicle_right_pct", "facet_left_pct", "facet_right_pct", "cortical_breach", "paravertebral", "epidural",
+    "wbb_zones", "wbb_zones_left", "wbb_zones_right", "wbb_layers",
+    "translation_mm", "sagittal_deviation_deg", "coronal_deg", "cobb_deg",
+    "sins_applicable", "sins_location", "sins_pain", "sins_bone_lesion", "sins_alignment", "sins_collapse",
+    "sins_posterolateral", "sins_imaging_subtotal", "sins_total_min", "sins_total_max", "sins_category_min",
+    "sins_category_max"};
+#define NCOLUMNS ((int)(sizeof COLUMNS / sizeof COLUMNS[0]))
+_Static_assert(sizeof COLUMNS / sizeof COLUMNS[0] == 46, "row() writes 46 cells: keep COLUMNS, row() and docs/report.md in step");
+
+const char *const *sp_report_csv_columns(int *n)
+{
+    if (n) *n = NCOLUMNS;
+    return COLUMNS;
+}
 
 /* a CSV-safe field: quoted when it holds a comma, quote or newline */
 static void field(FILE *f, const char *s, bool last)
@@ -114,7 +125,7 @@ sp_status sp_report_write_csv(const sp_report_ctx *ctx, const char *dir, sp_err 
     snprintf(path, sizeof path, "%s/report.csv", dir);
     FILE *f = fopen(path, "wb");
     if (!f) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
-    fprintf(f, "%s\n", COLUMNS);
+    for (int k = 0; k < NCOLUMNS; k++) fprintf(f, "%s%c", COLUMNS[k], k == NCOLUMNS - 1 ? '\n' : ',');
     for (int k = 0; k < ctx->res->nvert; k++) row(f, ctx, &ctx->res->v[k]);
     if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
     return SP_OK;
