@@ -160,52 +160,81 @@ static int extent_hu_any(const sc_ctx *c, int k, const double p0[3], const doubl
     return 1;
 }
 
-/* Least-squares plane w = a u + b v + c0 through n points (u, v, w); with
- * one refit that drops points off by more than 2 mm. Returns 0 on failure. */
+/* Least-squares plane w = a u + b v + c0 through the points with use[i]. */
+static int ls_plane(const double *u, const double *v, const double *w, const bool *use, int n, double out[3])
+{
+    double A[3][4] = {{0}};
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (!use[i]) continue;
+        double r[3] = {u[i], v[i], 1.0};
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) A[a][b] += r[a] * r[b];
+            A[a][3] += r[a] * w[i];
+        }
+        m++;
+    }
+    if (m < 3) return 0;
+    for (int col = 0; col < 3; col++) { /* Gauss-Jordan with partial pivoting */
+        int piv = col;
+        for (int r = col + 1; r < 3; r++)
+            if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
+        if (fabs(A[piv][col]) < 1e-9) return 0;
+        for (int k = 0; k < 4; k++) {
+            double t = A[col][k];
+            A[col][k] = A[piv][k], A[piv][k] = t;
+        }
+        for (int r = 0; r < 3; r++) {
+            if (r == col) continue;
+            double f = A[r][col] / A[col][col];
+            for (int k = 0; k < 4; k++) A[r][k] -= f * A[col][k];
+        }
+    }
+    for (int a = 0; a < 3; a++) out[a] = A[a][3] / A[a][a];
+    return 1;
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Robust plane w = a u + b v + c0 through n points (an endplate's top or
+ * bottom over a grid of columns). Least squares, then up to four refits
+ * without the points off by more than max(1.5 mm, 2.5 robust sigma) (a
+ * destroyed or hull-completed part of the endplate, a column through the
+ * disc); the floor keeps the half-voxel steps of a label's surface in.
+ * Returns 0 on failure. */
 static int fit_plane(const double *u, const double *v, const double *w, int n, double out[3])
 {
+    if (n < 6) return 0;
     bool *use = malloc((size_t)n * sizeof *use);
-    if (!use || n < 6) {
-        free(use);
+    double *res = malloc((size_t)n * sizeof *res);
+    if (!use || !res) {
+        free(use), free(res);
         return 0;
     }
     for (int i = 0; i < n; i++) use[i] = true;
-    int ok = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        double A[3][4] = {{0}};
+    int ok = ls_plane(u, v, w, use, n, out);
+    for (int it = 0; ok && it < 4; it++) {
+        for (int i = 0; i < n; i++) res[i] = fabs(out[0] * u[i] + out[1] * v[i] + out[2] - w[i]);
+        double *srt = malloc((size_t)n * sizeof *srt);
+        if (!srt) break;
+        memcpy(srt, res, (size_t)n * sizeof *srt);
+        qsort(srt, (size_t)n, sizeof *srt, cmp_dbl);
+        double thr = fmax(1.5, 2.5 * 1.4826 * srt[n / 2]);
+        free(srt);
+        int m = 0, changed = 0;
         for (int i = 0; i < n; i++) {
-            if (!use[i]) continue;
-            double r[3] = {u[i], v[i], 1.0};
-            for (int a = 0; a < 3; a++) {
-                for (int b = 0; b < 3; b++) A[a][b] += r[a] * r[b];
-                A[a][3] += r[a] * w[i];
-            }
+            bool u2 = res[i] <= thr;
+            changed += u2 != use[i];
+            m += use[i] = u2;
         }
-        /* Gauss-Jordan with partial pivoting on the 3x4 system */
-        ok = 1;
-        for (int col = 0; col < 3 && ok; col++) {
-            int piv = col;
-            for (int r = col + 1; r < 3; r++)
-                if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
-            if (fabs(A[piv][col]) < 1e-9) {
-                ok = 0;
-                break;
-            }
-            for (int k = 0; k < 4; k++) {
-                double t = A[col][k];
-                A[col][k] = A[piv][k], A[piv][k] = t;
-            }
-            for (int r = 0; r < 3; r++) {
-                if (r == col) continue;
-                double f = A[r][col] / A[col][col];
-                for (int k = 0; k < 4; k++) A[r][k] -= f * A[col][k];
-            }
-        }
-        if (!ok) break;
-        for (int a = 0; a < 3; a++) out[a] = A[a][3] / A[a][a];
-        for (int i = 0; i < n; i++) use[i] = fabs(out[0] * u[i] + out[1] * v[i] + out[2] - w[i]) <= 2.0;
+        if (!changed) break;
+        if (m < 6 || !ls_plane(u, v, w, use, n, out)) ok = 0;
     }
-    free(use);
+    free(use), free(res);
     return ok;
 }
 
@@ -216,8 +245,8 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
     double cen[3] = {0, 0, 0};
     int64_t n = 0;
     memcpy(v->si, sv->axis_si, sizeof v->si);
-    memcpy(v->ap, sv->axis_ap, sizeof v->ap);
-    memcpy(v->centre, sv->body_centre, sizeof v->centre);
+    memcpy(v->ap, c->bap[k], sizeof v->ap);
+    memcpy(v->centre, c->bo[k], sizeof v->centre);
     v->frame_ok = false;
     if (b[1] < b[0]) return;
     /* body centroid */
@@ -286,6 +315,9 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
         sp_normalize3(sl);
         double c2 = sp_dot3(nrm[0], nrm[1]);
         v->h.endplate_angle_deg = acos(c2 > 1 ? 1 : c2) * 180.0 / M_PI;
+        for (int e = 0; e < 2; e++)
+            for (int a = 0; a < 3; a++)
+                v->h.endplate_n[e][a] = nrm[e][0] * v->lr[a] + nrm[e][1] * v->ap[a] + nrm[e][2] * v->si[a];
         double si[3];
         for (int a = 0; a < 3; a++) si[a] = sl[0] * v->lr[a] + sl[1] * v->ap[a] + sl[2] * v->si[a];
         sp_normalize3(si);
@@ -302,6 +334,19 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
     }
 done:
     free(top), free(bot), free(fu), free(fw);
+}
+
+void sc_frame_set_si(sp_score_vertebra *v, const double si[3])
+{
+    double d, lr[3];
+    memcpy(v->si, si, sizeof v->si);
+    sp_normalize3(v->si);
+    d = sp_dot3(v->ap, v->si);
+    for (int a = 0; a < 3; a++) v->ap[a] -= d * v->si[a];
+    sp_normalize3(v->ap);
+    sp_cross3(v->ap, v->si, lr);
+    sp_normalize3(lr);
+    memcpy(v->lr, lr, sizeof lr);
 }
 
 /* A label that also covers the spinal canal (a segmentation error) would
@@ -340,20 +385,121 @@ static double canal_in_label(const sc_ctx *c, const double o[3], const double ap
     return hi;
 }
 
+/* Mirror symmetry of the whole label about a plane that contains the SI
+ * axis: the fraction of label voxels (every other one in-plane) whose
+ * reflection lands on a voxel of the same label. The plane's normal is lr0
+ * turned by phi about si toward ap0, and it passes delta mm along that
+ * normal from o. */
+static double sym_score(const sc_ctx *c, int label, const float *ijk, int n, const double o_ijk[3],
+                        const double lr_ijk0[3], const double ap_ijk0[3], const double lr0[3], const double ap0[3],
+                        double phi, double delta)
+{
+    double cs = cos(phi), sn = sin(phi), nrm[3], nij[3];
+    for (int a = 0; a < 3; a++) nrm[a] = cs * lr0[a] + sn * ap0[a], nij[a] = cs * lr_ijk0[a] + sn * ap_ijk0[a];
+    /* signed distance (mm) from the plane: (ijk - o_ijk) . g; the reflection moves -2 d along nij in ijk */
+    const double *m = c->ct->ijk_to_lps;
+    double g[3];
+    for (int a = 0; a < 3; a++) g[a] = m[a] * nrm[0] + m[4 + a] * nrm[1] + m[8 + a] * nrm[2];
+    int hit = 0;
+    const uint8_t *lab = c->lab->data;
+    for (int i = 0; i < n; i++) {
+        const float *q = ijk + 3 * i;
+        double d = (q[0] - o_ijk[0]) * g[0] + (q[1] - o_ijk[1]) * g[1] + (q[2] - o_ijk[2]) * g[2] - delta;
+        int x = (int)lround(q[0] - 2 * d * nij[0]), y = (int)lround(q[1] - 2 * d * nij[1]),
+            z = (int)lround(q[2] - 2 * d * nij[2]);
+        if (x < 0 || y < 0 || z < 0 || x >= c->lab->nx || y >= c->lab->ny || z >= c->lab->nz) continue;
+        hit += lab[sp_vol_idx(c->lab, x, y, z)] == label;
+    }
+    return n ? (double)hit / n : 0;
+}
+
+/* The segmentation's AP axis can be turned about SI by 20-40 degrees at
+ * some levels (a rib head, a neighbour's process in the label). A vertebra
+ * is mirror-symmetric about its mid-sagittal plane, so the plane (through
+ * the body centre's neighbourhood, containing SI) that best maps the label
+ * onto itself gives AP and LR: coarse search +-45 deg x +-6 mm, then fine.
+ * Kept as given when the label is small or no plane is clearly symmetric
+ * (score < 0.6). */
+static void symmetric_axes(const sc_ctx *c, const sp_seg_vertebra *sv, int k, double ap[3], double lr[3],
+                           double centre[3])
+{
+    const int *b = c->box[k];
+    const uint8_t *lab = c->lab->data;
+    memcpy(ap, sv->axis_ap, 3 * sizeof(double));
+    memcpy(lr, sv->axis_lr, 3 * sizeof(double));
+    memcpy(centre, sv->body_centre, 3 * sizeof(double));
+    if (b[1] < b[0]) return;
+    int64_t cnt = 0;
+    for (int z = b[4]; z <= b[5]; z++)
+        for (int y = b[2]; y <= b[3]; y += 2)
+            for (int x = b[0]; x <= b[1]; x += 2) cnt += lab[sp_vol_idx(c->lab, x, y, z)] == sv->label;
+    if (cnt < 200) return;
+    float *ijk = malloc((size_t)cnt * 3 * sizeof *ijk);
+    if (!ijk) return;
+    int n = 0;
+    for (int z = b[4]; z <= b[5]; z++)
+        for (int y = b[2]; y <= b[3]; y += 2)
+            for (int x = b[0]; x <= b[1]; x += 2)
+                if (lab[sp_vol_idx(c->lab, x, y, z)] == sv->label) {
+                    ijk[3 * n] = (float)x, ijk[3 * n + 1] = (float)y, ijk[3 * n + 2] = (float)z;
+                    n++;
+                }
+    double o_ijk[3], lr0[3], ap0[3], lr_ijk0[3], ap_ijk0[3], zero[3] = {0, 0, 0}, t0[3];
+    memcpy(ap0, sv->axis_ap, sizeof ap0);
+    {
+        double d = sp_dot3(ap0, sv->axis_si);
+        for (int a = 0; a < 3; a++) ap0[a] -= d * sv->axis_si[a];
+        sp_normalize3(ap0);
+        sp_cross3(ap0, sv->axis_si, lr0);
+        sp_normalize3(lr0);
+    }
+    sc_to_ijk(c, sv->body_centre, o_ijk);
+    sc_to_ijk(c, zero, t0);
+    sc_to_ijk(c, lr0, lr_ijk0);
+    sc_to_ijk(c, ap0, ap_ijk0);
+    for (int a = 0; a < 3; a++) lr_ijk0[a] -= t0[a], ap_ijk0[a] -= t0[a];
+    double best = -1, bphi = 0, bdel = 0;
+    for (int ip = -15; ip <= 15; ip++)
+        for (int id = -6; id <= 6; id++) {
+            double s = sym_score(c, sv->label, ijk, n, o_ijk, lr_ijk0, ap_ijk0, lr0, ap0, ip * 3.0 * M_PI / 180.0, id);
+            if (s > best + 1e-12) best = s, bphi = ip * 3.0 * M_PI / 180.0, bdel = id;
+        }
+    double cphi = bphi, cdel = bdel;
+    for (int ip = -6; ip <= 6; ip++)
+        for (int id = -4; id <= 4; id++) {
+            double ph = cphi + ip * 0.5 * M_PI / 180.0, de = cdel + id * 0.25;
+            double s = sym_score(c, sv->label, ijk, n, o_ijk, lr_ijk0, ap_ijk0, lr0, ap0, ph, de);
+            if (s > best + 1e-12) best = s, bphi = ph, bdel = de;
+        }
+    free(ijk);
+    if (best < 0.6) return;
+    double cs = cos(bphi), sn = sin(bphi);
+    for (int a = 0; a < 3; a++) {
+        lr[a] = cs * lr0[a] + sn * ap0[a];
+        ap[a] = cs * ap0[a] - sn * lr0[a];
+    }
+    /* the centre onto the plane */
+    for (int a = 0; a < 3; a++) centre[a] = sv->body_centre[a] + bdel * lr[a];
+}
+
 void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
 {
-    double lo, hi, lo2, hi2;
+    double lo, hi, lo2, hi2, ap[3], lr[3], o[3];
     c->label[k] = sv->label;
     c->bok[k] = false;
     memcpy(c->bo[k], sv->body_centre, sizeof c->bo[k]);
     memcpy(c->bap[k], sv->axis_ap, sizeof c->bap[k]);
     memcpy(c->blr[k], sv->axis_lr, sizeof c->blr[k]);
     if (sv->label == 26) return; /* sacrum: keep the parts map */
+    symmetric_axes(c, sv, k, ap, lr, o);
+    memcpy(c->bo[k], o, sizeof c->bo[k]);
+    memcpy(c->bap[k], ap, sizeof c->bap[k]);
+    memcpy(c->blr[k], lr, sizeof c->blr[k]);
     /* the whole label along AP and LR through the body centre */
-    if (!sc_extent(c, k, false, sv->body_centre, sv->axis_ap, 60.0, &lo, &hi)) return;
-    if (!sc_extent(c, k, false, sv->body_centre, sv->axis_lr, 60.0, &lo2, &hi2)) return;
+    if (!sc_extent(c, k, false, o, ap, 60.0, &lo, &hi)) return;
+    if (!sc_extent(c, k, false, o, lr, 60.0, &lo2, &hi2)) return;
     if (hi < 5.0 || -lo < 5.0) return;
-    if (hi > 1.4 * -lo) hi = canal_in_label(c, sv->body_centre, sv->axis_ap, hi); /* label deeper behind the centre than in front */
+    if (hi > 1.4 * -lo) hi = canal_in_label(c, o, ap, hi); /* label deeper behind the centre than in front */
     c->bwall[k] = hi;
     c->bhalf[k] = fmax(-lo2, hi2) + 1.0;
     c->bok[k] = true;

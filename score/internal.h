@@ -78,6 +78,9 @@ int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3]
 /* Refines vertebra k's body frame from its body voxels (frame.c). */
 void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score_vertebra *v);
 
+/* Replaces v's SI axis (AP and LR re-orthogonalised to it; frame.c). */
+void sc_frame_set_si(sp_score_vertebra *v, const double si[3]);
+
 /* Heights, depth, measuring lines (measure_heights.c). */
 void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 

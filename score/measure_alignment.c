@@ -18,6 +18,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+
+#define SC_COBB_SPIKE_DEG 6.0
 
 static void body_mid(const sp_score_vertebra *v, double out[3])
 {
@@ -127,17 +130,47 @@ void sc_measure_alignment(sp_score_result *r)
             disc[i].expected_sagittal_deg = m % 2 ? ys[m / 2] : 0.5 * (ys[m / 2 - 1] + ys[m / 2]);
         }
     }
+    /* confirmation of translations */
+    for (int i = 0; i + 1 < n; i++) {
+        sp_score_disc *d = &disc[i];
+        if (!d->ok) continue;
+        d->translation_confirmed = true;
+        d->translation_note[0] = 0;
+        for (int e = 0; e < 2; e++) {
+            const sp_score_vertebra *w = &r->v[i + e];
+            if (!w->mask_plausible) {
+                d->translation_confirmed = false;
+                snprintf(d->translation_note, sizeof d->translation_note, "%s: implausible body mask (%s)", w->name,
+                         w->mask_note);
+                break;
+            }
+            /* the level's other disc */
+            int j = e ? i + 1 : i - 1;
+            if (j < 0 || j + 1 >= n || !disc[j].ok) continue;
+            double a[2] = {d->translation_ap_mm, d->translation_lat_mm}, b[2] = {disc[j].translation_ap_mm, disc[j].translation_lat_mm};
+            for (int c = 0; c < 2; c++)
+                if (fabs(a[c]) >= SP_SINS_TRANSLATION_MM && fabs(b[c]) >= SP_SINS_TRANSLATION_MM && a[c] * b[c] < 0) {
+                    d->translation_confirmed = false;
+                    snprintf(d->translation_note, sizeof d->translation_note,
+                             "%s shifted against both neighbours (opposite %s translations at its two discs)", w->name,
+                             c ? "lateral" : "AP");
+                }
+            if (!d->translation_confirmed) break;
+        }
+    }
     for (int i = 0; i < n; i++) {
         sp_score_vertebra *v = &r->v[i];
         memset(&v->above, 0, sizeof v->above);
         memset(&v->below, 0, sizeof v->below);
         if (i > 0) v->above = disc[i - 1];
         if (i + 1 < n) v->below = disc[i];
-        v->translation_mm = v->sagittal_dev_deg = v->coronal_deg = NAN;
+        v->translation_mm = v->translation_measured_mm = v->sagittal_dev_deg = v->coronal_deg = NAN;
         for (int s = 0; s < 2; s++) {
             const sp_score_disc *d = s ? &v->below : &v->above;
             if (!d->ok) continue;
             double tr = fmax(fabs(d->translation_ap_mm), fabs(d->translation_lat_mm));
+            if (isnan(v->translation_measured_mm) || tr > v->translation_measured_mm) v->translation_measured_mm = tr;
+            if (!d->translation_confirmed) tr = fmin(tr, 0.0); /* seen, not confirmed: counts as none */
             if (isnan(v->translation_mm) || tr > v->translation_mm) v->translation_mm = tr;
             if (!isnan(d->expected_sagittal_deg)) {
                 double dev = fabs(d->sagittal_deg - d->expected_sagittal_deg);
@@ -146,15 +179,37 @@ void sc_measure_alignment(sp_score_result *r)
             if (isnan(v->coronal_deg) || fabs(d->coronal_deg) > v->coronal_deg) v->coronal_deg = fabs(d->coronal_deg);
         }
     }
-    /* Cobb: largest difference of coronal tilt (angle of SI toward the left in the LPS coronal plane) */
+    /* Cobb: largest difference of coronal tilt (angle of SI toward the left
+     * in the LPS coronal plane) between two levels. Only levels with a
+     * neighbour on each side, a plausible mask and their own axis take part
+     * (the first and last levels of a scan are often cut or poorly
+     * segmented), and a tilt more than SC_COBB_SPIKE_DEG from the median of
+     * itself and its two neighbours (a single mis-fitted axis; in a real
+     * curve the tilt changes by a few degrees per level and is monotone
+     * between the end vertebrae) is replaced by that median. */
     r->cobb_deg = 0, r->cobb_upper = r->cobb_lower = -1;
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++) {
-            if (!r->v[i].frame_ok || !r->v[j].frame_ok) continue;
-            double ti = atan2(r->v[i].si[0], r->v[i].si[2]) * 180.0 / M_PI;
-            double tj = atan2(r->v[j].si[0], r->v[j].si[2]) * 180.0 / M_PI;
-            if (fabs(ti - tj) > r->cobb_deg) r->cobb_deg = fabs(ti - tj), r->cobb_upper = i, r->cobb_lower = j;
+    {
+        int idx[SP_SEG_MAX_VERT], m = 0;
+        double tilt[SP_SEG_MAX_VERT], sm[SP_SEG_MAX_VERT];
+        for (int i = 1; i + 1 < n; i++) {
+            const sp_score_vertebra *v = &r->v[i];
+            if (!v->frame_ok || v->label == 26 || !v->mask_plausible || v->frame_source != 0) continue;
+            idx[m] = i, tilt[m] = atan2(v->si[0], v->si[2]) * 180.0 / M_PI, m++;
         }
+        for (int j = 0; j < m; j++) {
+            int a = j == 0 ? 0 : j == m - 1 ? m - 3 : j - 1;
+            if (m < 3) {
+                sm[j] = tilt[j];
+                continue;
+            }
+            double t3[3] = {tilt[a], tilt[a + 1], tilt[a + 2]};
+            qsort(t3, 3, sizeof t3[0], cmp_double);
+            sm[j] = fabs(tilt[j] - t3[1]) > SC_COBB_SPIKE_DEG ? t3[1] : tilt[j];
+        }
+        for (int a = 0; a < m; a++)
+            for (int b = a + 1; b < m; b++)
+                if (fabs(sm[a] - sm[b]) > r->cobb_deg) r->cobb_deg = fabs(sm[a] - sm[b]), r->cobb_upper = idx[a], r->cobb_lower = idx[b];
+    }
     for (int i = 0; i < n; i++)
         r->v[i].cobb_deg = r->cobb_deg >= SP_SINS_COBB_DEG && i >= r->cobb_upper && i <= r->cobb_lower ? r->cobb_deg : 0;
     free(disc);

@@ -246,6 +246,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         cJSON_AddNullToObject(x, "scoliosis_deg");
     }
     num(x, "translation_mm", v->translation_mm);
+    num(x, "translation_measured_mm", v->translation_measured_mm);
     num(x, "cobb_deg", v->cobb_deg);
     for (int d = 0; d < 2; d++) {
         const sp_score_disc *dd = d ? &v->below : &v->above;
@@ -264,19 +265,27 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         num(q, "translation_lateral_mm", dd->translation_lat_mm);
         num(q, "translation_pct_depth",
             isnan(dd->depth_mm) ? NAN : 100.0 * fmax(fabs(dd->translation_ap_mm), fabs(dd->translation_lat_mm)) / dd->depth_mm);
+        cJSON_AddBoolToObject(q, "translation_confirmed", dd->translation_confirmed);
+        if (!dd->translation_confirmed) cJSON_AddStringToObject(q, "translation_note", dd->translation_note);
     }
     cJSON_AddBoolToObject(x, "subluxation", !isnan(v->translation_mm) && v->translation_mm >= SP_SINS_TRANSLATION_MM);
     cJSON_AddBoolToObject(x, "de_novo_deformity",
                           (!isnan(v->sagittal_dev_deg) && v->sagittal_dev_deg >= SP_SINS_ANGLE_DEV_DEG) ||
                               (!isnan(v->coronal_deg) && v->coronal_deg >= SP_SINS_ANGLE_DEV_DEG) ||
                               v->cobb_deg >= SP_SINS_COBB_DEG);
+    static const char *const fsrc[4] = {"own endplates", "own superior endplate (axis off its neighbours')",
+                                        "own inferior endplate (axis off its neighbours')",
+                                        "neighbours' axes (own axis off theirs)"};
     snprintf(m, sizeof m,
-             "kyphosis = sum of the sagittal angles at the discs above and below (+ kyphosis); worst translation "
-             "%.2f mm; worst |sagittal - expected| %.1f deg; worst |coronal| %.1f deg; Cobb %.1f deg",
-             v->translation_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg);
+             "kyphosis = sum of the sagittal angles at the discs above and below (+ kyphosis); worst confirmed "
+             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| %.1f deg; worst |coronal| %.1f deg; "
+             "Cobb %.1f deg; body axis from %s%s%s",
+             v->translation_mm, v->translation_measured_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg,
+             fsrc[v->frame_source & 3], v->mask_plausible ? "" : "; body mask implausible: ",
+             v->mask_plausible ? "" : v->mask_note);
     ev(evd, "alignment", m,
-       "translation >= 2 mm: subluxation; |sagittal - expected| >= 5 deg or |coronal| >= 5 deg or Cobb >= 10 deg: "
-       "de novo deformity",
+       "confirmed translation >= 2 mm (both masks plausible, not opposite at a level's two discs): subluxation; "
+       "|sagittal - expected| >= 5 deg or |coronal| >= 5 deg or Cobb >= 10 deg: de novo deformity",
        where, s->applicable ? s->confidence[3] : NAN);
     /* SINS */
     x = cJSON_AddObjectToObject(o, "sins");
@@ -372,6 +381,8 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     num(x, "sins_angle_deviation_deg", SP_SINS_ANGLE_DEV_DEG), num(x, "sins_cobb_deg", SP_SINS_COBB_DEG);
     num(x, "posterolateral_pct", SP_POSTEROLATERAL_PCT), num(x, "wbb_min_ml", SP_WBB_MIN_ML);
     num(x, "wbb_superficial_mm", SP_WBB_SUPERFICIAL_MM), num(x, "lesion_min_ml", SP_LESION_MIN_ML);
+    num(x, "frame_neighbour_deg", SP_FRAME_NEIGHBOUR_DEG), num(x, "mask_size_lo", SP_MASK_SIZE_LO);
+    num(x, "mask_size_hi", SP_MASK_SIZE_HI), num(x, "mask_voxels_hi", SP_MASK_VOXELS_HI);
     num(x, "reference_trabecular_hu", r->ref_hu), num(x, "reference_sigma_hu", r->ref_sigma);
     cJSON_AddNumberToObject(x, "reference_levels", r->ref_levels);
     num(x, "lytic_below_hu", r->lytic_thr), num(x, "blastic_above_hu", r->blastic_thr);

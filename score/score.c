@@ -89,6 +89,91 @@ static void boxes(sc_ctx *c, const sp_seg_result *seg)
             }
 }
 
+static double angle_deg(const double a[3], const double b[3])
+{
+    double c = sp_dot3(a, b) / (sqrt(sp_dot3(a, a)) * sqrt(sp_dot3(b, b)));
+    return acos(c > 1 ? 1 : c < -1 ? -1 : c) * 180.0 / M_PI;
+}
+
+static bool frame_neighbour(const sp_score_result *r, int j)
+{
+    return j >= 0 && j < r->nvert && r->v[j].frame_ok && r->v[j].h.ok && r->v[j].label != 26;
+}
+
+/* The SI axis of a level whose endplates are destroyed, or whose label is
+ * hull-completed or takes in a neighbour's endplate, can be far off. A
+ * vertebra's axis lies close to the mean of its neighbours' (a symmetric
+ * wedge adds half its angle at each adjacent disc), so an axis more than
+ * SP_FRAME_NEIGHBOUR_DEG from that mean, further off than either
+ * neighbour's own, and whose two endplates are themselves more than
+ * SP_FRAME_NEIGHBOUR_DEG apart (one of them is not right), is replaced: by
+ * the one of its own endplate normals that lies within 5 degrees of the
+ * mean (the intact endplate), else by the mean; its heights are then
+ * measured again along the new axis. Neighbours must have heights (not cut
+ * by the field of view). Serial; reads the frames as fitted. */
+static void frame_check(const sc_ctx *c, sp_score_result *r)
+{
+    int n = r->nvert;
+    double pred[SP_SEG_MAX_VERT][3], dev[SP_SEG_MAX_VERT];
+    for (int k = 0; k < n; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        v->frame_source = 0;
+        dev[k] = v->frame_dev_deg = NAN;
+        if (!v->frame_ok || v->label == 26 || !frame_neighbour(r, k - 1) || !frame_neighbour(r, k + 1)) continue;
+        for (int a = 0; a < 3; a++) pred[k][a] = r->v[k - 1].si[a] + r->v[k + 1].si[a];
+        sp_normalize3(pred[k]);
+        dev[k] = v->frame_dev_deg = angle_deg(v->si, pred[k]);
+    }
+    for (int k = 0; k < n; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        if (isnan(dev[k]) || dev[k] <= SP_FRAME_NEIGHBOUR_DEG) continue;
+        /* two parallel endplates define the axis well (a level next to a
+         * wedge fracture legitimately leans off its neighbours' mean) */
+        if (!(v->h.endplate_angle_deg > SP_FRAME_NEIGHBOUR_DEG)) continue;
+        if ((k > 0 && !isnan(dev[k - 1]) && dev[k - 1] > dev[k]) || (k + 1 < n && !isnan(dev[k + 1]) && dev[k + 1] > dev[k]))
+            continue; /* a neighbour is the worse one */
+        double e0 = angle_deg(v->h.endplate_n[0], pred[k]), e1 = angle_deg(v->h.endplate_n[1], pred[k]);
+        const double *si = pred[k];
+        v->frame_source = 3;
+        if (fmin(e0, e1) <= 5.0) {
+            si = e0 <= e1 ? v->h.endplate_n[0] : v->h.endplate_n[1];
+            v->frame_source = e0 <= e1 ? 1 : 2;
+        }
+        sc_frame_set_si(v, si);
+        sc_measure_heights(c, v);
+    }
+}
+
+/* A body mask much deeper, wider or bigger than its neighbours' (the
+ * canal or a neighbour's endplate taken in, a hull-completed body) or much
+ * shallower or narrower (half a body) gives positions and axes that cannot
+ * be trusted for translation. Collapse makes a body smaller, never bigger,
+ * so volume has an upper bound only. */
+static void mask_plausibility(sp_score_result *r)
+{
+    int n = r->nvert;
+    for (int k = 0; k < n; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        v->mask_plausible = true;
+        v->mask_note[0] = 0;
+        if (!v->h.ok || v->label == 26) continue;
+        double d[4], w[4], b[4];
+        int m = 0;
+        for (int j = k - 2; j <= k + 2; j++) {
+            if (j == k || j < 0 || j >= n || !r->v[j].h.ok || r->v[j].label == 26) continue;
+            d[m] = r->v[j].h.depth, w[m] = r->v[j].h.width, b[m] = (double)r->v[j].body_voxels, m++;
+        }
+        if (m < 2) continue;
+        double rd = v->h.depth / median(d, m), rw = v->h.width / median(w, m), rb = (double)v->body_voxels / median(b, m);
+        if (rd < SP_MASK_SIZE_LO || rd > SP_MASK_SIZE_HI || rw < SP_MASK_SIZE_LO || rw > SP_MASK_SIZE_HI ||
+            rb > SP_MASK_VOXELS_HI) {
+            v->mask_plausible = false;
+            snprintf(v->mask_note, sizeof v->mask_note, "body depth %.2f, width %.2f, volume %.2f x its neighbours'",
+                     rd, rw, rb);
+        }
+    }
+}
+
 /* Patient reference from the levels' deep trabecular medians. */
 static void reference(sp_score_result *r)
 {
@@ -214,6 +299,11 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
                                                             : margin_conf(tot, SP_LESION_MIN_ML, 1.0);
         s->confidence[3] = fmin(margin_conf(v->translation_mm, SP_SINS_TRANSLATION_MM, 2.0),
                                 margin_conf(v->sagittal_dev_deg, SP_SINS_ANGLE_DEV_DEG, 4.0));
+        /* a translation seen but not confirmed, or an axis that is not the level's own */
+        if ((!isnan(v->translation_measured_mm) && v->translation_measured_mm >= SP_SINS_TRANSLATION_MM &&
+             !(v->translation_mm >= SP_SINS_TRANSLATION_MM)) ||
+            v->frame_source != 0 || !v->mask_plausible)
+            s->confidence[3] = fmin(s->confidence[3], 0.5);
         double cp = v->h.collapse_pct;
         s->confidence[4] = isnan(cp) ? 0.0 : fmin(margin_conf(cp, SP_SINS_COLLAPSE_FLOOR_PCT, 8.0),
                                                   margin_conf(cp, SP_SINS_COLLAPSE_HIGH_PCT, 8.0));
@@ -286,11 +376,13 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
         }
         sc_trabecular(c, k, v);
     }
+    frame_check(c, r);
     reference(r);
     /* omp: iteration k writes only r->v[k].les; reads r's reference (fixed) */
     SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
     for (int k = 0; k < nv; k++) sc_measure_lesion(c, k, r, &r->v[k]);
     collapse(r);
+    mask_plausibility(r);
     sc_extension_all(c, r);
     for (int k = 0; k < nv; k++) {
         sp_score_lesion *L = &r->v[k].les;

@@ -41,6 +41,10 @@ extern "C" {
 #define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
 #define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
 #define SP_LESION_MIN_ML 0.2            /* smallest lesion reported in a vertebra */
+#define SP_MASK_SIZE_LO 0.75           /* body depth / width vs the neighbours' median */
+#define SP_MASK_SIZE_HI 1.30
+#define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
+#define SP_FRAME_NEIGHBOUR_DEG 8.0      /* own SI axis further than this from its neighbours' mean: not trusted */
 
 /* ---- Rule types ----------------------------------------------------------- */
 
@@ -129,6 +133,7 @@ typedef struct sp_score_heights {
     int genant;                 /* -1 when not available */
     const char *shape;
     double endplate_angle_deg;  /* between the superior and inferior endplate normals */
+    double endplate_n[2][3];    /* superior, inferior endplate normals (LPS, pointing up) */
     double front_t, wall_t;     /* AP offsets (mm, + posterior) of the anterior surface and posterior wall */
     double width;               /* LR width of the body at the centre, mm */
     /* posterior wall line in the mid-sagittal plane: AP offset (+ posterior)
@@ -169,6 +174,12 @@ typedef struct sp_score_disc {
     double sagittal_deg, expected_sagittal_deg, coronal_deg;
     double translation_ap_mm, translation_lat_mm; /* upper rel. to lower, + anterior / left */
     double depth_mm;             /* lower body's depth */
+    /* a translation counts for SINS only when confirmed: both levels' masks
+     * plausible, and neither level shifted against both of its neighbours
+     * (opposite translations at its two discs: a displaced mask, not a
+     * listhesis); note says why not */
+    bool translation_confirmed;
+    char translation_note[96];
 } sp_score_disc;
 
 typedef struct sp_score_sins {
@@ -189,6 +200,15 @@ typedef struct sp_score_vertebra {
     bool uncertain;
     double centre[3], si[3], ap[3], lr[3]; /* refined body frame, LPS */
     bool frame_ok;
+    /* where the SI axis comes from: 0 the mean of its own endplate normals,
+     * 1 its superior endplate, 2 its inferior endplate, 3 its neighbours'
+     * axes (own axis off the neighbours' by > SC_FRAME_NEIGHBOUR_DEG) */
+    int frame_source;
+    double frame_dev_deg;        /* own endplate axis vs the neighbours' mean axis; NAN unknown */
+    /* body mask against its neighbours' (up to two each side): depth and
+     * width within SP_MASK_SIZE_LO..HI x their median, voxels <= SP_MASK_VOXELS_HI x */
+    bool mask_plausible;
+    char mask_note[96];
     double trabecular_hu;        /* median of the deep body voxels */
     double trabecular_mad;       /* their median absolute deviation */
     bool canal_ok;
@@ -200,7 +220,8 @@ typedef struct sp_score_vertebra {
     sp_score_lesion les;
     sp_score_disc above, below;  /* at the disc above / below (ok=false at the ends) */
     double cobb_deg;             /* coronal curve containing this level; 0 none */
-    double translation_mm, sagittal_dev_deg, coronal_deg; /* worst of the two discs */
+    double translation_mm, sagittal_dev_deg, coronal_deg; /* worst of the two discs (translation: confirmed ones) */
+    double translation_measured_mm; /* worst translation measured at the two discs, confirmed or not */
     sp_score_sins sins;
 } sp_score_vertebra;
 
