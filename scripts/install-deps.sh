@@ -14,6 +14,7 @@ PACKAGES=(
   dcm2niix time                             # the reference converter and GNU time, for bench/
   chromium                                  # headless rendering check of report.html in tests
   libcurl4-openssl-dev                      # DICOMweb client (spinemet pull/push)
+  libssl-dev                                # libcrypto SHA-256/HMAC: the --deidentify UID mapping
   orthanc orthanc-dicomweb                  # a real PACS for the pull/push tests (run in a netns)
   slurm-wlm munge                           # single-node Slurm for the sbatch --array test (netns)
   iproute2 util-linux                       # ip/unshare: private network namespaces for those tests
