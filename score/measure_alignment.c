@@ -40,6 +40,11 @@ static bool abnormal(const sp_score_vertebra *v)
            (!isnan(v->h.collapse_pct) && v->h.collapse_pct >= SP_SINS_COLLAPSE_FLOOR_PCT) || !v->h.ok;
 }
 
+static bool has_lesion(const sp_score_vertebra *v)
+{
+    return v->les.character != SP_CHAR_NONE && v->les.character != SP_CHAR_NOT_ASSESSED;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -129,6 +134,24 @@ void sc_measure_alignment(sp_score_result *r)
             qsort(ys, (size_t)m, sizeof ys[0], cmp_double);
             disc[i].expected_sagittal_deg = m % 2 ? ys[m / 2] : 0.5 * (ys[m / 2 - 1] + ys[m / 2]);
         }
+    }
+    /* the scan's own scatter about the expected profile: at the discs
+     * between levels without a lesion (a collapse found on a noisy scan may
+     * be noise itself); a deviation must stand out of it */
+    {
+        double dv[SP_SEG_MAX_VERT];
+        int m = 0;
+        for (int i = 0; i + 1 < n; i++)
+            if (disc[i].ok && !isnan(disc[i].expected_sagittal_deg) && !has_lesion(&r->v[i]) && !has_lesion(&r->v[i + 1]))
+                dv[m++] = fabs(disc[i].sagittal_deg - disc[i].expected_sagittal_deg);
+        if (m >= 5) {
+            qsort(dv, (size_t)m, sizeof dv[0], cmp_double);
+            r->sagittal_scatter_deg = 1.4826 * (m % 2 ? dv[m / 2] : 0.5 * (dv[m / 2 - 1] + dv[m / 2]));
+        } else
+            r->sagittal_scatter_deg = NAN;
+        r->sagittal_thr_deg = isnan(r->sagittal_scatter_deg)
+                                  ? SP_SINS_ANGLE_DEV_DEG
+                                  : fmax(SP_SINS_ANGLE_DEV_DEG, SP_SINS_ANGLE_NOISE_K * r->sagittal_scatter_deg);
     }
     /* confirmation of translations */
     for (int i = 0; i + 1 < n; i++) {

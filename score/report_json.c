@@ -278,9 +278,11 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
                                         "neighbours' axes (own axis off theirs)"};
     snprintf(m, sizeof m,
              "kyphosis = sum of the sagittal angles at the discs above and below (+ kyphosis); worst confirmed "
-             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| %.1f deg; worst |coronal| %.1f deg; "
+             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| %.1f deg (counts from %.1f: the "
+             "scan's profile scatters %.1f); worst |coronal| %.1f deg; "
              "Cobb %.1f deg; body axis from %s%s%s",
-             v->translation_mm, v->translation_measured_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg,
+             v->translation_mm, v->translation_measured_mm, v->sagittal_dev_deg, r->sagittal_thr_deg,
+             r->sagittal_scatter_deg, v->coronal_deg, v->cobb_deg,
              fsrc[v->frame_source & 3], v->mask_plausible ? "" : "; body mask implausible: ",
              v->mask_plausible ? "" : v->mask_note);
     ev(evd, "alignment", m,
@@ -382,6 +384,7 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     num(x, "posterolateral_pct", SP_POSTEROLATERAL_PCT), num(x, "wbb_min_ml", SP_WBB_MIN_ML);
     num(x, "wbb_superficial_mm", SP_WBB_SUPERFICIAL_MM), num(x, "lesion_min_ml", SP_LESION_MIN_ML);
     num(x, "frame_neighbour_deg", SP_FRAME_NEIGHBOUR_DEG), num(x, "mask_size_lo", SP_MASK_SIZE_LO);
+    num(x, "sagittal_scatter_deg", r->sagittal_scatter_deg), num(x, "sins_sagittal_deviation_deg", r->sagittal_thr_deg);
     num(x, "mask_size_hi", SP_MASK_SIZE_HI), num(x, "mask_voxels_hi", SP_MASK_VOXELS_HI);
     num(x, "reference_trabecular_hu", r->ref_hu), num(x, "reference_sigma_hu", r->ref_sigma);
     cJSON_AddNumberToObject(x, "reference_levels", r->ref_levels);

@@ -277,7 +277,7 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
         r->n_lesion_levels++;
         s->pain = o ? sp_sins_pain(o->pain[v->label]) : -1;
         s->bone_lesion = sp_sins_bone_lesion(v->les.character);
-        sp_sins_align_in ai = {v->translation_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg};
+        sp_sins_align_in ai = {v->translation_mm, v->sagittal_dev_deg, v->coronal_deg, v->cobb_deg, r->sagittal_thr_deg};
         s->alignment = sp_sins_alignment(&ai, &s->alignment_why);
         s->collapse = sp_sins_collapse(v->h.collapse_pct, v->les.body_involvement_pct);
         s->posterolateral = sp_sins_posterolateral(v->les.side[0], v->les.side[1]);
@@ -298,7 +298,7 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
         s->confidence[2] = v->les.character == SP_CHAR_MIXED ? margin_conf(minor, SP_LESION_MIN_ML, 1.0)
                                                             : margin_conf(tot, SP_LESION_MIN_ML, 1.0);
         s->confidence[3] = fmin(margin_conf(v->translation_mm, SP_SINS_TRANSLATION_MM, 2.0),
-                                margin_conf(v->sagittal_dev_deg, SP_SINS_ANGLE_DEV_DEG, 4.0));
+                                margin_conf(v->sagittal_dev_deg, r->sagittal_thr_deg, 4.0));
         /* a translation seen but not confirmed, or an axis that is not the level's own */
         if ((!isnan(v->translation_measured_mm) && v->translation_measured_mm >= SP_SINS_TRANSLATION_MM &&
              !(v->translation_mm >= SP_SINS_TRANSLATION_MM)) ||

@@ -74,8 +74,11 @@ int sp_sins_alignment(const sp_sins_align_in *in, const char **why)
     }
     if (!isnan(in->translation_mm) && fabs(in->translation_mm) >= SP_SINS_TRANSLATION_MM)
         pts = 4, w = "subluxation/translation >= 2 mm at an adjacent disc";
-    else if (!isnan(in->sagittal_dev_deg) && fabs(in->sagittal_dev_deg) >= SP_SINS_ANGLE_DEV_DEG)
-        pts = 2, w = "de novo deformity: sagittal angle deviates >= 5 deg from the expected profile";
+    else if (!isnan(in->sagittal_dev_deg) &&
+             fabs(in->sagittal_dev_deg) >= (in->sagittal_thr_deg > SP_SINS_ANGLE_DEV_DEG ? in->sagittal_thr_deg
+                                                                                            : SP_SINS_ANGLE_DEV_DEG))
+        pts = 2, w = "de novo deformity: sagittal angle deviates from the expected profile by >= 5 deg and by more "
+                     "than the scan's own profile scatters";
     else if (!isnan(in->coronal_deg) && fabs(in->coronal_deg) >= SP_SINS_ANGLE_DEV_DEG)
         pts = 2, w = "de novo deformity: coronal angle >= 5 deg at an adjacent disc";
     else if (in->cobb_deg >= SP_SINS_COBB_DEG)

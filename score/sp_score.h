@@ -37,6 +37,7 @@ extern "C" {
 #define SP_SINS_TRANSLATION_MM 2.0      /* >= this: subluxation/translation, 4 points */
 #define SP_SINS_ANGLE_DEV_DEG 5.0       /* sagittal deviation from the expected profile, or coronal angle */
 #define SP_SINS_COBB_DEG 10.0           /* level inside a coronal curve of at least this */
+#define SP_SINS_ANGLE_NOISE_K 2.0       /* sagittal deviation must also reach this x the scan's profile scatter */
 #define SP_POSTEROLATERAL_PCT 10.0      /* share of a pedicle or facet that is tumour */
 #define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
 #define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
@@ -75,6 +76,8 @@ typedef struct sp_sins_align_in {
     double sagittal_dev_deg;    /* largest |sagittal - expected| at the adjacent discs; NAN unknown */
     double coronal_deg;         /* largest |coronal| at the adjacent discs; NAN unknown */
     double cobb_deg;            /* Cobb of a coronal curve the level lies in; 0 none */
+    double sagittal_thr_deg;    /* sagittal deviation needed; <= SP_SINS_ANGLE_DEV_DEG or NAN: that (a scan
+                                   whose own profile scatters more asks for more, see sp_score_result) */
 } sp_sins_align_in;
 
 /* ---- SINS rules (sins.c; pure) ------------------------------------------ */
@@ -88,7 +91,8 @@ typedef struct sp_sins_align_in {
 int sp_sins_location(int label, int thoracic_count, int lumbar_count, const char **class_out);
 int sp_sins_pain(sp_pain p); /* -1 for unknown */
 int sp_sins_bone_lesion(sp_lesion_char c); /* 2 lytic, 1 mixed, 0 blastic; -1 none/not assessed */
-/* 4 translation >= 2 mm; else 2 when a deviation >= 5 deg or Cobb >= 10;
+/* 4 translation >= 2 mm; else 2 when a deviation >= 5 deg (sagittal: >=
+ * sagittal_thr_deg when that is larger) or Cobb >= 10;
  * else 0; -1 when nothing is known. why (may be NULL) names the trigger. */
 int sp_sins_alignment(const sp_sins_align_in *in, const char **why);
 /* collapse_pct NAN = unknown height; involved_pct NAN = unknown. */
@@ -239,6 +243,11 @@ typedef struct sp_score_result {
     double lytic_thr, blastic_thr;
     double cobb_deg;
     int cobb_upper, cobb_lower;  /* indices of the end vertebrae, -1 none */
+    /* scatter of the sagittal angles about the expected profile at discs
+     * between normal levels (1.4826 x median |deviation|), and the sagittal
+     * deviation the SINS rule asks for: max(SP_SINS_ANGLE_DEV_DEG,
+     * SP_SINS_ANGLE_NOISE_K x scatter) */
+    double sagittal_scatter_deg, sagittal_thr_deg;
     int thoracic_count, lumbar_count;
     /* spine level */
     int n_lesion_levels;

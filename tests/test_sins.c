@@ -46,18 +46,21 @@ Test(sins, collapse_table)
                      "collapse %.2f involved %.2f", col_rows[i].collapse, col_rows[i].involved);
 }
 
-typedef struct { double tr, sag, cor, cobb; int pts; } al_row;
+typedef struct { double tr, sag, cor, cobb, thr; int pts; } al_row;
 static const al_row al_rows[] = {
-    {0, 0, 0, 0, 0},        {1.99, 4.99, 4.99, 9.99, 0}, {2.0, 0, 0, 0, 4},   {-2.0, 0, 0, 0, 4},
-    {6, 20, 20, 30, 4},     {1.99, 5.0, 0, 0, 2},        {1.99, -5.0, 0, 0, 2}, {0, 0, 5.0, 0, 2},
-    {0, 0, -5.0, 0, 2},     {0, 0, 0, 10.0, 2},          {NAN, NAN, NAN, 0, -1}, {NAN, 6, NAN, 0, 2},
+    {0, 0, 0, 0, 0, 0},        {1.99, 4.99, 4.99, 9.99, 0, 0}, {2.0, 0, 0, 0, 0, 4},   {-2.0, 0, 0, 0, 0, 4},
+    {6, 20, 20, 30, 0, 4},     {1.99, 5.0, 0, 0, 0, 2},        {1.99, -5.0, 0, 0, 0, 2}, {0, 0, 5.0, 0, 0, 2},
+    {0, 0, -5.0, 0, 0, 2},     {0, 0, 0, 10.0, 0, 2},          {NAN, NAN, NAN, 0, 0, -1}, {NAN, 6, NAN, 0, 0, 2},
+    /* a scan whose profile scatters asks for a larger sagittal deviation (never less than 5 deg) */
+    {0, 7.99, 0, 0, 8.0, 0},   {0, -8.0, 0, 0, 8.0, 2},        {0, 5.0, 0, 0, 3.0, 2},  {0, 4.99, 0, 0, 3.0, 0},
+    {0, 5.0, 0, 0, NAN, 2},    {0, 7.0, 5.0, 0, 8.0, 2},       {2.0, 1, 0, 0, 8.0, 4},
 };
 
 Test(sins, alignment_table)
 {
     for (size_t i = 0; i < sizeof al_rows / sizeof al_rows[0]; i++) {
         const al_row *r = &al_rows[i];
-        sp_sins_align_in in = {r->tr, r->sag, r->cor, r->cobb};
+        sp_sins_align_in in = {r->tr, r->sag, r->cor, r->cobb, r->thr};
         const char *why = NULL;
         cr_expect_eq(sp_sins_alignment(&in, &why), r->pts, "row %zu", i);
         cr_expect_not_null(why);
