@@ -70,12 +70,20 @@ static void analyze_usage(FILE *f)
 }
 
 /* --deidentify: messages go through this sink, which writes the input path
- * and the rest of any path under it as "(input)" (folder and file names of a
- * PACS export can hold a patient's name). Same format as the default sink. */
+ * (and the --labels path) and the rest of any path under it as "(input)"
+ * (folder and file names of a PACS export can hold a patient's name). Same
+ * format as the default sink. */
 typedef struct redact {
-    char path[4096];
-    size_t n;
+    char path[2][4096];
+    size_t n[2];
 } redact;
+
+static void redact_add(redact *r, int i, const char *path)
+{
+    snprintf(r->path[i], sizeof r->path[i], "%s", path ? path : "");
+    r->n[i] = strlen(r->path[i]);
+    while (r->n[i] > 1 && r->path[i][r->n[i] - 1] == '/') r->path[i][--r->n[i]] = '\0';
+}
 
 static bool path_end(char ch) { return !ch || strchr(" \t\n:,;()'\"", ch) != NULL; }
 
@@ -87,9 +95,12 @@ static void redacting_sink(void *user, sp_log_level lvl, const char *msg)
     size_t o = 0;
     bool start = true; /* at the start of a word: a path can begin here */
     for (const char *p = msg; *p && o < sizeof out - 8;) {
-        if (start && r->n && !strncmp(p, r->path, r->n) && (path_end(p[r->n]) || p[r->n] == '/')) {
+        int hit = -1;
+        for (int i = 0; i < 2 && start && hit < 0; i++)
+            if (r->n[i] && !strncmp(p, r->path[i], r->n[i]) && (path_end(p[r->n[i]]) || p[r->n[i]] == '/')) hit = i;
+        if (hit >= 0) {
             memcpy(out + o, "(input)", 7), o += 7;
-            for (p += r->n; !path_end(*p); p++) {}
+            for (p += r->n[hit]; !path_end(*p); p++) {}
             start = false;
             continue;
         }
@@ -294,9 +305,8 @@ int sp_cmd_analyze(int argc, char **argv)
         else sp_log(SP_LOG_WARN, "--deidentify with the built-in salt: anyone holding an original UID can recompute "
                                  "its replacement; set SPINEMET_DEID_SALT (or --deid-salt) to a secret to share outputs");
         ro.deid_salt = salt;
-        snprintf(rd.path, sizeof rd.path, "%s", argv[optind]);
-        rd.n = strlen(rd.path);
-        while (rd.n > 1 && rd.path[rd.n - 1] == '/') rd.path[--rd.n] = '\0';
+        redact_add(&rd, 0, argv[optind]);
+        redact_add(&rd, 1, labels);
         sp_log_set_sink(redacting_sink, &rd);
     }
     if (clinical && (st = sp_score_opts_read_clinical(sco, clinical, &err)) != SP_OK) {
