@@ -1,12 +1,12 @@
 /* ctx.c - the report context: borrowed stage results plus the lesion display
  * mask, and the wording helpers shared by the HTML, CSV and SR writers.
  *
- * DESIGN: score/ does not export its lesion voxels, so the display mask is
- * re-derived with score's thresholds: voxels of a vertebra with a lesion
- * whose HU is below the lytic (above the blastic) threshold and whose six
- * neighbours are all in that vertebra (keeps partial-volume surface voxels
- * out). It is for display and the SEG; the measured volumes in report.json
- * stay score's. Parallel over slices; each iteration writes its own slice. */
+ * DESIGN: the lesion mask is score/'s own (sp_score_result.lesion_mask, the
+ * voxels it measured), borrowed. Only a result without one (built by hand)
+ * gets a mask re-derived with score's thresholds: voxels of a vertebra with
+ * a lesion whose HU is below the lytic (above the blastic) threshold and
+ * whose six neighbours are all in that vertebra. Parallel over slices; each
+ * iteration writes its own slice. */
 #define SP_REPORT_INTERNAL
 #include "internal.h"
 
@@ -90,6 +90,12 @@ sp_status sp_report_ctx_init(sp_report_ctx *ctx, const sp_volume *ct, const sp_s
     memset(ctx, 0, sizeof *ctx);
     ctx->ct = ct, ctx->seg = seg, ctx->res = res, ctx->in = in, ctx->refs = refs;
     if (opts) ctx->opts = *opts;
+    if (res->lesion_mask && res->lesion_mask->nx == ct->nx && res->lesion_mask->ny == ct->ny &&
+        res->lesion_mask->nz == ct->nz) {
+        ctx->lesion = res->lesion_mask;
+        ctx->lesion_borrowed = true;
+        return SP_OK;
+    }
     ctx->lesion = sp_vol_new_like(ct, SP_U8);
     if (!ctx->lesion) return SP_ENOMEM;
     /* per VerSe label: 1 looks for lytic, 2 blastic, 3 both */
@@ -127,6 +133,7 @@ sp_status sp_report_ctx_init(sp_report_ctx *ctx, const sp_volume *ct, const sp_s
 void sp_report_ctx_clear(sp_report_ctx *ctx)
 {
     if (!ctx) return;
-    sp_vol_free(ctx->lesion);
+    if (!ctx->lesion_borrowed) sp_vol_free(ctx->lesion);
     ctx->lesion = NULL;
+    ctx->lesion_borrowed = false;
 }

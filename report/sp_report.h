@@ -40,11 +40,13 @@ typedef struct sp_report_ctx {
     const sp_report_input *in;
     const sp_series_refs *refs;
     sp_report_opts opts;
-    sp_volume *lesion;   /* SP_U8 on ct's grid: 1 lytic, 2 blastic; owned (sp_report_ctx_clear) */
+    sp_volume *lesion;   /* SP_U8 on ct's grid: 1 lytic, 2 blastic; res->lesion_mask borrowed, else owned */
+    bool lesion_borrowed;
 } sp_report_ctx;
 
-/* Fills ctx and computes the lesion display mask (voxels of an involved
- * vertebra beyond the lesion thresholds, away from its surface). SP_ENOMEM. */
+/* Fills ctx; the lesion mask is score's (res->lesion_mask), or, for a
+ * result without one, re-derived (voxels of an involved vertebra beyond
+ * the lesion thresholds, away from its surface). SP_ENOMEM. */
 sp_status sp_report_ctx_init(sp_report_ctx *ctx, const sp_volume *ct, const sp_seg_result *seg,
                              const sp_score_result *res, const sp_report_input *in,
                              const sp_series_refs *refs, const sp_report_opts *opts);

@@ -24,6 +24,7 @@ typedef struct sc_ctx {
     double bo[SP_SEG_MAX_VERT][3], bap[SP_SEG_MAX_VERT][3], blr[SP_SEG_MAX_VERT][3];
     double bwall[SP_SEG_MAX_VERT], bhalf[SP_SEG_MAX_VERT];
     bool bok[SP_SEG_MAX_VERT];
+    sp_volume *lesion_out; /* lesion voxels (1 lytic, 2 blastic) written by sc_measure_lesion; may be NULL */
 } sc_ctx;
 
 /* True when voxel (x,y,z) (label already checked == c->label[k]) is body. */

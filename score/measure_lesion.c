@@ -397,6 +397,21 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
         memset(L->zone_ml, 0, sizeof L->zone_ml);
         memset(L->layer_ml, 0, sizeof L->layer_ml);
     }
+    /* export the lesion voxels (the kinds that count for the character);
+     * each vertebra writes only voxels of its own label */
+    if (c->lesion_out && L->character != SP_CHAR_NONE) {
+        uint8_t *out = c->lesion_out->data;
+        bool wl = L->character != SP_CHAR_BLASTIC, wb = L->character != SP_CHAR_LYTIC;
+        for (int z = 0; z < d[2]; z++)
+            for (int y = 0; y < d[1]; y++)
+                for (int x = 0; x < d[0]; x++) {
+                    uint8_t f = m[((size_t)z * d[1] + y) * d[0] + x];
+                    size_t i = sp_vol_idx(c->lab, x + b[0], y + b[2], z + b[4]);
+                    if (lab[i] != v->label) continue;
+                    if (wl && (f & M_LYTIC)) out[i] = 1;
+                    else if (wb && (f & M_BLASTIC)) out[i] = 2;
+                }
+    }
 done:
     free(m), free(stack), free(comp), free(hl), free(hb);
 }

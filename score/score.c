@@ -378,7 +378,9 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     }
     frame_check(c, r);
     reference(r);
-    /* omp: iteration k writes only r->v[k].les; reads r's reference (fixed) */
+    c->lesion_out = sp_vol_new_like(ct, SP_U8); /* NULL (no export) when out of memory */
+    /* omp: iteration k writes only r->v[k].les and the voxels of its own
+     * label in c->lesion_out; reads r's reference (fixed) */
     SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
     for (int k = 0; k < nv; k++) sc_measure_lesion(c, k, r, &r->v[k]);
     collapse(r);
@@ -397,9 +399,16 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     sc_measure_alignment(r);
     sins(r, opts);
     r->seconds_score = now() - t0;
+    if (r->n_lesion_levels > 0) r->lesion_mask = c->lesion_out;
+    else sp_vol_free(c->lesion_out);
     free(c);
     *out = r;
     return SP_OK;
 }
 
-void sp_score_result_free(sp_score_result *r) { free(r); }
+void sp_score_result_free(sp_score_result *r)
+{
+    if (!r) return;
+    sp_vol_free(r->lesion_mask);
+    free(r);
+}

@@ -253,6 +253,11 @@ typedef struct sp_score_result {
     int n_lesion_levels;
     int worst;                   /* index of the most unstable level, -1 none */
     double seconds_measure, seconds_score;
+    /* the lesion voxels as measured, SP_U8 on the CT's grid: 1 lytic, 2
+     * blastic (of a vertebra with a lesion, the kinds that make its
+     * character); owned, freed by sp_score_result_free; NULL when no level
+     * has a lesion */
+    sp_volume *lesion_mask;
 } sp_score_result;
 
 /* Initialises opts: pain unknown everywhere. */

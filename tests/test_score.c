@@ -147,6 +147,19 @@ Test(score, lytic_lesion_character_side_and_sins)
         tz |= 1u << (z->valueint - 1);
     int inter = __builtin_popcount(tz & l1->les.zones), uni = __builtin_popcount(tz | l1->les.zones);
     cr_expect(uni > 0 && (double)inter / uni >= 0.6, "zones %x vs truth %x", l1->les.zones, tz);
+    /* the exported lesion mask holds the measured lytic voxels, all in L1 */
+    const sp_volume *lm = r.res->lesion_mask, *lab = r.seg->vertebrae;
+    cr_assert_not_null(lm);
+    int64_t nl = 0, other = 0;
+    for (size_t i = 0; i < sp_vol_nvox(lm); i++) {
+        uint8_t x = ((const uint8_t *)lm->data)[i];
+        if (!x) continue;
+        nl += x == 1;
+        other += x != 1 || ((const uint8_t *)lab->data)[i] != l1->label;
+    }
+    double vml = lm->spacing[0] * lm->spacing[1] * lm->spacing[2] / 1000.0;
+    cr_expect(fabs(nl * vml - l1->les.lytic_ml) < 0.01, "mask %.2f ml vs lytic %.2f ml", nl * vml, l1->les.lytic_ml);
+    cr_expect_eq(other, 0);
     done(&r);
 }
 
@@ -159,7 +172,14 @@ Test(score, same_result_at_1_and_2_threads)
     analyse(SMALL_LYTIC, &b);
     cr_assert_eq(a.res->nvert, b.res->nvert);
     a.res->seconds_measure = b.res->seconds_measure = a.res->seconds_score = b.res->seconds_score = 0;
+    /* the exported lesion voxels too */
+    cr_assert(a.res->lesion_mask && b.res->lesion_mask);
+    cr_expect(memcmp(a.res->lesion_mask->data, b.res->lesion_mask->data, sp_vol_bytes(a.res->lesion_mask)) == 0,
+              "lesion masks differ between 1 and 2 threads");
+    sp_volume *ma = a.res->lesion_mask, *mb = b.res->lesion_mask;
+    a.res->lesion_mask = b.res->lesion_mask = NULL;
     cr_expect(memcmp(a.res, b.res, sizeof *a.res) == 0, "score results differ between 1 and 2 threads");
+    a.res->lesion_mask = ma, b.res->lesion_mask = mb;
     done(&a);
     done(&b);
 }
