@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config          # toolchain
   libdcmtk-dev dcmtk                        # DICOM read/decode/write (+ dcmdump etc. for tests)
   libniftiio-dev                            # NIfTI-1 I/O (nifti_clib)
+  libinsighttoolkit5-dev                    # ITK 5: the binary closing in segment/itk_shim.cpp
   libopenjp2-7-dev                          # JPEG 2000 decoding (DCMTK has none)
   libcjson-dev libpng-dev zlib1g-dev        # JSON, PNG, zlib
   libcriterion-dev                          # tests
