@@ -17,11 +17,14 @@
  * not part of the body mask. */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
+#include "itk_shim.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/sp_log.h"
 
 #define BINS 160 /* 1 mm bins from -40 to +120 mm along AP */
 #define LATERAL_MARGIN_MM 3.0 /* beyond the body's half width, in front of its wall: rib */
@@ -283,29 +286,6 @@ static int core_median_hu(const seg_canon *c, const double o[3])
     return 1000;
 }
 
-/* 3x3x3 box max (dilate) or min (erode) of bit 1 of box mask m, in place,
- * separably along each axis; tmp has the mask's size. */
-static void box3(uint8_t *m, uint8_t *tmp, const int b[3], bool dilate)
-{
-    size_t st[3] = {1, (size_t)b[0], (size_t)b[0] * b[1]}, nb = (size_t)b[0] * b[1] * b[2];
-    for (int a = 0; a < 3; a++) {
-        for (size_t i = 0; i < nb; i++) tmp[i] = m[i] & 1;
-        for (int z = 0; z < b[2]; z++)
-            for (int y = 0; y < b[1]; y++)
-                for (int x = 0; x < b[0]; x++) {
-                    int p[3] = {x, y, z};
-                    size_t i = (size_t)z * st[2] + (size_t)y * st[1] + x;
-                    uint8_t v = tmp[i];
-                    /* outside the box counts as background */
-                    if (p[a] > 0) v = dilate ? (v | tmp[i - st[a]]) : (v & tmp[i - st[a]]);
-                    else if (!dilate) v = 0;
-                    if (p[a] < b[a] - 1) v = dilate ? (v | tmp[i + st[a]]) : (v & tmp[i + st[a]]);
-                    else if (!dilate) v = 0;
-                    m[i] = (uint8_t)((m[i] & ~1u) | v);
-                }
-    }
-}
-
 /* Fills holes of the body of level k: background enclosed by the body in an
  * axial, coronal or sagittal slice (marrow below the growth threshold, lytic
  * tumour). The canal is not enclosed by the body alone, so it stays out. */
@@ -343,13 +323,19 @@ static void fill_region(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k,
             }
     /* A cortex thinner than a voxel (osteoporosis: 0.7 mm) has gaps of a
      * voxel or two where partial volume drops it below the growth threshold;
-     * the holes are filled inside the mask's closing, which bridges them.
-     * Bit 8 keeps the original mask. */
+     * the holes are filled inside the mask's closing, which bridges them:
+     * ITK's binary closing with a 3x3x3 box (segment/itk_shim.h), of a 0/1
+     * copy of bit 1, written back into bit 1. The box's background padding
+     * of one voxel makes the outside of the box irrelevant to it. Bit 8
+     * keeps the original mask. fill_region runs outside OpenMP regions. */
     uint8_t *tmp = close ? malloc(nb) : NULL;
     if (tmp) {
-        for (size_t i = 0; i < nb; i++) m[i] |= (uint8_t)((m[i] & 1) << 3);
-        box3(m, tmp, b, true);
-        box3(m, tmp, b, false);
+        sp_err e;
+        for (size_t i = 0; i < nb; i++) tmp[i] = m[i] & 1, m[i] |= (uint8_t)((m[i] & 1) << 3);
+        if (sp_itk_binary_close_box(tmp, b, 1, &e) == SP_OK)
+            for (size_t i = 0; i < nb; i++) m[i] = (uint8_t)((m[i] & ~1u) | tmp[i]);
+        else
+            sp_log(SP_LOG_WARN, "segment: level %d body closing skipped: %s", k + 1, e.msg);
         free(tmp);
     }
     for (int a = 0; a < naxes; a++) fill_slices(m, b, axes[a], stack);

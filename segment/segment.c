@@ -4,6 +4,7 @@
  * and names -> instances (native grid) -> parts -> back to the input grid. */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
+#include "itk_shim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -127,6 +128,9 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     memset(&w, 0, sizeof w);
     if (!ct || ct->dtype != SP_I16) return sp_fail(err, SP_EINVAL, "segmentation needs an int16 CT volume in HU");
     if (opts && opts->threads > 0) sp_omp_set_threads(opts->threads);
+    /* ITK's pool gets as many threads as OpenMP (also when OMP_NUM_THREADS
+     * set them, as batch does); no ITK filter runs in a parallel region. */
+    sp_itk_init(sp_omp_max_threads());
     st = seg_canon_make(ct, &c);
     if (st != SP_OK) return fail_with(err, st, "canonical copy");
     st = seg_work_make(&c, &w);
