@@ -74,8 +74,13 @@ sp_status sp_batch_parse_shard(const char *s, int *i, int *n, sp_err *err);
  * of COUNT tasks (an --array list such as 1,4,9). */
 bool sp_batch_shard_from_env(int *i, int *n, sp_err *err);
 
-/* The study id: 16 lowercase hex digits of the 64-bit FNV-1a hash of key. */
+/* The study id: 16 lowercase hex digits of the 64-bit FNV-1a hash of key.
+ * After sp_batch_set_id_salt(salt) (batch --deidentify), of the key's
+ * de-identified replacement instead (sp_report_deid_uid with that salt;
+ * NULL salt = the built-in one), so that an id cannot be recomputed from the
+ * original Study UID without the salt. */
 void sp_batch_study_id(const char *key, char out[SP_BATCH_ID_LEN + 1]);
+void sp_batch_set_id_salt(bool salted, const char *salt);
 
 /* ---- Child processes -------------------------------------------------- */
 

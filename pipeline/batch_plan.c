@@ -20,6 +20,7 @@
 #include "batch.h"
 #include "io/dicom.h"
 #include "io/sp_io.h"
+#include "report/sp_report.h"
 
 const char *sp_batch_status_name(sp_batch_status s)
 {
@@ -33,9 +34,20 @@ const char *sp_batch_status_name(sp_batch_status s)
     return "unknown";
 }
 
+static bool id_salted;
+static const char *id_salt;
+
+void sp_batch_set_id_salt(bool salted, const char *salt)
+{
+    id_salted = salted;
+    id_salt = salt;
+}
+
 void sp_batch_study_id(const char *key, char out[SP_BATCH_ID_LEN + 1])
 {
     uint64_t h = 1469598103934665603ull;
+    char mapped[SP_UID_LEN];
+    if (id_salted && sp_report_deid_uid(id_salt, key, mapped) == SP_OK) key = mapped;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
         h ^= *p;
         h *= 1099511628211ull;

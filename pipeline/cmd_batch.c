@@ -31,7 +31,7 @@ static void batch_usage(FILE *f)
 {
     fprintf(f,
             "usage: spinemet batch ROOT -o OUTDIR [--jobs N] [--threads N] [--timeout S]\n"
-            "                      [--shard I/N] [--force] [--deidentify] [--no-dicom-out]\n"
+            "                      [--shard I/N] [--force] [--deidentify [--deid-salt S]] [--no-dicom-out]\n"
             "\n"
             "Finds every study under ROOT (the scan `spinemet scan` does; one study per\n"
             "Study Instance UID, one per NIfTI file), picks each study's series and runs\n"
@@ -53,7 +53,11 @@ static void batch_usage(FILE *f)
             "                      I = (SLURM_ARRAY_TASK_ID - _MIN) / _STEP, N = _COUNT;\n"
             "                      --shard 0/1 runs everything; combine with `spinemet merge`\n"
             "  --force             recompute studies that are already done\n"
-            "  --deidentify        passed to analyze; batch.json without Study UIDs and ROOT\n"
+            "  --deidentify        passed to analyze; batch.json without Study UIDs and ROOT;\n"
+            "                      study ids hash the salted UID mapping, not the Study UID\n"
+            "  --deid-salt S       the salt of that mapping (default: $SPINEMET_DEID_SALT, else\n"
+            "                      built-in); reaches each analyze through its environment,\n"
+            "                      not its command line; keep it the same across shards\n"
             "  --no-dicom-out      passed to analyze (no seg.dcm / sr.dcm)\n"
             "\nexit codes: 0 every study done, 7 batch finished but some studies failed, timed\n"
             "out or were not run (batch.json says which), 1 usage, 2 i/o, 3 no study found\n");
@@ -65,6 +69,7 @@ typedef struct batch_opts {
     double timeout;
     int shard_i, shard_n;
     bool force, deidentify, no_dicom;
+    const char *deid_salt;
 } batch_opts;
 
 static volatile sig_atomic_t stop_requested;
@@ -106,6 +111,7 @@ static int parse_args(int argc, char **argv, batch_opts *o)
         {"threads", required_argument, NULL, 't'}, {"timeout", required_argument, NULL, 'T'},
         {"shard", required_argument, NULL, 's'},  {"force", no_argument, NULL, 'f'},
         {"deidentify", no_argument, NULL, 'd'},   {"no-dicom-out", no_argument, NULL, 'n'},
+        {"deid-salt", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},         {0, 0, 0, 0}};
     const char *shard = NULL;
     sp_err err = {0};
@@ -119,6 +125,7 @@ static int parse_args(int argc, char **argv, batch_opts *o)
         else if (c == 's') shard = optarg;
         else if (c == 'f') o->force = true;
         else if (c == 'd') o->deidentify = true;
+        else if (c == 'S') o->deid_salt = optarg;
         else if (c == 'n') o->no_dicom = true;
         else if (c == 'h') return batch_usage(stdout), -1;
         else return batch_usage(stderr), SP_EXIT_USAGE;
@@ -128,6 +135,17 @@ static int parse_args(int argc, char **argv, batch_opts *o)
         return batch_usage(stderr), SP_EXIT_USAGE;
     }
     o->root = argv[optind];
+    if (o->deid_salt && (!o->deidentify || !o->deid_salt[0])) {
+        sp_log(SP_LOG_ERROR, "--deid-salt needs --deidentify and a non-empty salt");
+        return SP_EXIT_USAGE;
+    }
+    if (o->deidentify) {
+        /* The children read the salt from the environment: a command line is
+         * visible to every user in ps. */
+        if (o->deid_salt && setenv("SPINEMET_DEID_SALT", o->deid_salt, 1) != 0) return SP_EXIT_INTERNAL;
+        const char *env = getenv("SPINEMET_DEID_SALT");
+        sp_batch_set_id_salt(true, env && env[0] ? env : NULL);
+    }
     if (shard && sp_batch_parse_shard(shard, &o->shard_i, &o->shard_n, &err) != SP_OK) {
         sp_log(SP_LOG_ERROR, "%s", err.msg);
         return SP_EXIT_USAGE;

@@ -174,6 +174,59 @@ Test(batch, every_study_is_analysed_into_one_cohort)
     cr_assert_neq(sp_test_system(args), 0, "--deidentify: patient id in cohort.csv");
 }
 
+/* Study ids (batch.json order) of OUTDIR tmp/out into ids, comma-joined. */
+static void study_ids(const char *out, char *ids, size_t n)
+{
+    cJSON *b = batch_json(out);
+    const cJSON *s;
+    ids[0] = 0;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(b, "studies"))
+    {
+        strncat(ids, cJSON_GetObjectItem(s, "id")->valuestring, n - strlen(ids) - 2);
+        strcat(ids, ",");
+    }
+    cJSON_Delete(b);
+}
+
+/* --deidentify: the ids hash the salted UID mapping, so they cannot be
+ * recomputed from a Study UID without the salt; the same salt gives the same
+ * ids (resume, shards), another salt other ids. No Study UID in any output. */
+Test(batch, deidentified_study_ids_follow_the_salt)
+{
+    char args[1200], plain[256], a[256], a2[256], b[256];
+    make_root(2);
+    snprintf(args, sizeof args, "batch %s/root -o %s/plain --no-dicom-out", tmp, tmp);
+    cr_assert_eq(run(args), 0);
+    snprintf(args, sizeof args, "batch %s/root -o %s/a --deidentify --deid-salt s4lt-alpha-7q --no-dicom-out", tmp, tmp);
+    cr_assert_eq(run(args), 0);
+    snprintf(args, sizeof args, "SPINEMET_DEID_SALT=s4lt-alpha-7q %s -q batch %s/root -o %s/a2 --deidentify --no-dicom-out",
+             sp_test_binary(), tmp, tmp);
+    cr_assert_eq(sp_test_system(args), 0);
+    snprintf(args, sizeof args, "batch %s/root -o %s/b --deidentify --deid-salt beta --no-dicom-out", tmp, tmp);
+    cr_assert_eq(run(args), 0);
+    study_ids("plain", plain, sizeof plain);
+    study_ids("a", a, sizeof a);
+    study_ids("a2", a2, sizeof a2);
+    study_ids("b", b, sizeof b);
+    cr_assert_str_eq(a, a2, "same salt (option or environment), same ids");
+    cr_assert_str_neq(a, plain);
+    cr_assert_str_neq(a, b);
+    cJSON *pj = batch_json("plain");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(pj, "studies"))
+    {
+        const char *uid = cJSON_GetObjectItem(s, "study_uid")->valuestring;
+        snprintf(args, sizeof args, "grep -rqF '%s' %s/a %s/b", uid, tmp, tmp);
+        cr_assert_neq(sp_test_system(args), 0, "Study UID %s in a de-identified batch's outputs", uid);
+    }
+    cJSON_Delete(pj);
+    /* the salt never reaches a command line or an output */
+    snprintf(args, sizeof args, "grep -rqF s4lt-alpha-7q %s/a", tmp);
+    cr_assert_neq(sp_test_system(args), 0, "the salt appears in an output");
+    snprintf(args, sizeof args, "batch %s/root -o %s/c --deid-salt s4lt-alpha-7q", tmp, tmp);
+    cr_assert_eq(run(args), 1, "--deid-salt without --deidentify is a usage error");
+}
+
 Test(batch, failures_and_timeouts_are_recorded_and_the_batch_goes_on)
 {
     char args[1200];
