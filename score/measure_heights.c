@@ -105,6 +105,99 @@ static void posterior_wall(const sc_ctx *c, sp_score_vertebra *v)
     h->wall_ok = true;
 }
 
+/* Surface basis at offset (u, v): 1, u, v, v^2 and (np = 5) u^2. */
+static void patch_basis(double u, double v, int np, double r[5])
+{
+    r[0] = 1, r[1] = u, r[2] = v, r[3] = v * v, r[4] = np == 5 ? u * u : 0;
+}
+
+/* Least squares w = sum coef . basis over the points with use[i]; 0 when
+ * singular. */
+static int patch_fit(const double *u, const double *v, const double *w, const bool *use, int n, int np, double coef[5])
+{
+    double A[5][6] = {{0}}, r[5];
+    for (int i = 0; i < n; i++) {
+        if (!use[i]) continue;
+        patch_basis(u[i], v[i], np, r);
+        for (int x = 0; x < np; x++) {
+            for (int y = 0; y < np; y++) A[x][y] += r[x] * r[y];
+            A[x][np] += r[x] * w[i];
+        }
+    }
+    for (int col = 0; col < np; col++) {
+        int piv = col;
+        for (int rr = col + 1; rr < np; rr++)
+            if (fabs(A[rr][col]) > fabs(A[piv][col])) piv = rr;
+        if (fabs(A[piv][col]) < 1e-9) return 0;
+        for (int kk = 0; kk <= np; kk++) {
+            double t = A[col][kk];
+            A[col][kk] = A[piv][kk], A[piv][kk] = t;
+        }
+        for (int rr = 0; rr < np; rr++) {
+            if (rr == col) continue;
+            double f = A[rr][col] / A[col][col];
+            for (int kk = 0; kk <= np; kk++) A[rr][kk] -= f * A[col][kk];
+        }
+    }
+    for (int x = 0; x < 5; x++) coef[x] = x < np ? A[x][np] / A[x][x] : 0;
+    return isfinite(coef[0]);
+}
+
+/* Each end of a measuring line, from a patch of parallel lines around it:
+ * SC_PATCH_N x SC_PATCH_N lines over +-SC_PATCH_LR_MM across and +-r along
+ * AP (r = up to SC_PATCH_AP_MM, at least 2 mm inside the front and back
+ * surfaces: room = distance of the line to the nearer one), each end fitted
+ * with a smooth surface (quadratic in both directions; linear along AP
+ * when r < 3 mm), one refit without the ends off it by > 1 mm, the
+ * surface's value on the line replacing the line's own end. An endplate
+ * tilted against the slices is cut by neighbouring lines at different
+ * places within a voxel, so the partial-volume error of a single line's
+ * edge (a few tenths of a mm, depending on where the surface falls within
+ * the voxel) averages out; the quadratic terms keep a concave or collapsed
+ * endplate's curvature from biasing the value. An endplate parallel to the
+ * slices gains nothing. Kept as measured when fewer than 12 lines give
+ * ends within 3 mm of the line's own. */
+#define SC_PATCH_N 7
+#define SC_PATCH_AP_MM 5.0
+#define SC_PATCH_LR_MM 7.0
+static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double p[3], double room, double *lo,
+                       double *hi)
+{
+    double rap = fmin(SC_PATCH_AP_MM, room - 2.0);
+    if (rap < 1.0) rap = 1.0;
+    double su[SC_PATCH_N * SC_PATCH_N], sv[SC_PATCH_N * SC_PATCH_N], sa[SC_PATCH_N * SC_PATCH_N],
+        sb[SC_PATCH_N * SC_PATCH_N];
+    bool use[SC_PATCH_N * SC_PATCH_N];
+    int m = 0, half = SC_PATCH_N / 2;
+    for (int i = -half; i <= half; i++)
+        for (int j = -half; j <= half; j++) {
+            double q[3], a2, b2, du = rap * i / half, dv = SC_PATCH_LR_MM * j / half;
+            sc_point(p, v->ap, du, v->lr, dv, v->si, 0, q);
+            if (!sc_extent_hu(c, v->k, q, v->si, 60.0, &a2, &b2)) continue;
+            if (fabs(a2 - *lo) > 3.0 || fabs(b2 - *hi) > 3.0) continue;
+            su[m] = du, sv[m] = dv, sa[m] = a2, sb[m] = b2, m++;
+        }
+    if (m < 12) return;
+    int np = rap >= 3.0 ? 5 : 4;
+    for (int e = 0; e < 2; e++) {
+        double *w = e ? sb : sa, *end = e ? hi : lo, coef[5], r[5];
+        for (int i = 0; i < m; i++) use[i] = true;
+        if (!patch_fit(su, sv, w, use, m, np, coef)) continue;
+        int kept = 0;
+        for (int i = 0; i < m; i++) {
+            patch_basis(su[i], sv[i], np, r);
+            double f = 0;
+            for (int x = 0; x < 5; x++) f += coef[x] * r[x];
+            kept += use[i] = fabs(w[i] - f) <= 1.0;
+        }
+        if (kept >= 12 && kept < m) {
+            double c2[5];
+            if (patch_fit(su, sv, w, use, m, np, c2)) memcpy(coef, c2, sizeof coef);
+        }
+        if (fabs(coef[0] - *end) <= 3.0) *end = coef[0];
+    }
+}
+
 void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
 {
     sp_score_heights *h = &v->h;
@@ -149,6 +242,7 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
                      k == 0 ? "anterior" : k == 1 ? "middle" : "posterior");
             return;
         }
+        patch_ends(c, v, p, fmin(t - lo, hi - t), &a, &b);
         *out[k] = b - a;
         if (k == 2) h->post_lo = a, h->post_hi = b;
         sc_point(p, v->si, b, v->si, 0, v->si, 0, h->lines[k][0]);
