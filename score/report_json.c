@@ -87,9 +87,11 @@ static void heights_json(cJSON *o, cJSON *evd, const sp_score_vertebra *v, const
         cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(a, 3));
         cJSON_AddItemToArray(l, cJSON_CreateDoubleArray(b, 3));
     }
-    snprintf(m, sizeof m, "1 - min(%.2f, %.2f, %.2f) / expected %.2f mm; expected = %s", h->anterior, h->middle,
-             h->posterior, h->expected, h->expected_source);
-    ev(evd, "collapse_pct", m, "SINS: >= 10 % collapse, > 50 % severe", where, 0.8);
+    snprintf(m, sizeof m, "1 - min(%.2f, %.2f, %.2f) / expected %.2f mm; expected = %s%s%s", h->anterior, h->middle,
+             h->posterior, h->expected, h->expected_source, v->mask_plausible ? "" : "; body mask implausible: ",
+             v->mask_plausible ? "" : v->mask_note);
+    ev(evd, "collapse_pct", m, "SINS: >= 10 % collapse, > 50 % severe", where,
+       v->mask_plausible && v->frame_source == 0 ? 0.8 : 0.5);
     snprintf(m, sizeof m, "collapse %.1f %%, smallest height %s", h->collapse_pct,
              h->anterior <= h->middle && h->anterior <= h->posterior ? "anterior"
              : h->middle <= h->posterior                              ? "middle"

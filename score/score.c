@@ -307,6 +307,7 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
         double cp = v->h.collapse_pct;
         s->confidence[4] = isnan(cp) ? 0.0 : fmin(margin_conf(cp, SP_SINS_COLLAPSE_FLOOR_PCT, 8.0),
                                                   margin_conf(cp, SP_SINS_COLLAPSE_HIGH_PCT, 8.0));
+        if (!v->mask_plausible || v->frame_source != 0) s->confidence[4] = fmin(s->confidence[4], 0.5);
         double pl = 1.0;
         for (int sd = 0; sd < 2; sd++) {
             double x = fmax(isnan(v->les.pedicle_pct[sd]) ? 0 : v->les.pedicle_pct[sd],
