@@ -482,19 +482,13 @@ static void symmetric_axes(const sc_ctx *c, const sp_seg_vertebra *sv, int k, do
     for (int a = 0; a < 3; a++) centre[a] = sv->body_centre[a] + bdel * lr[a];
 }
 
-void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
+/* Posterior wall and half width of the body region of vertebra k along its
+ * current c->bap / c->blr through c->bo. */
+static void body_extent(sc_ctx *c, int k)
 {
-    double lo, hi, lo2, hi2, ap[3], lr[3], o[3];
-    c->label[k] = sv->label;
+    double lo, hi, lo2, hi2;
+    const double *o = c->bo[k], *ap = c->bap[k], *lr = c->blr[k];
     c->bok[k] = false;
-    memcpy(c->bo[k], sv->body_centre, sizeof c->bo[k]);
-    memcpy(c->bap[k], sv->axis_ap, sizeof c->bap[k]);
-    memcpy(c->blr[k], sv->axis_lr, sizeof c->blr[k]);
-    if (sv->label == 26) return; /* sacrum: keep the parts map */
-    symmetric_axes(c, sv, k, ap, lr, o);
-    memcpy(c->bo[k], o, sizeof c->bo[k]);
-    memcpy(c->bap[k], ap, sizeof c->bap[k]);
-    memcpy(c->blr[k], lr, sizeof c->blr[k]);
     /* the whole label along AP and LR through the body centre */
     if (!sc_extent(c, k, false, o, ap, 60.0, &lo, &hi)) return;
     if (!sc_extent(c, k, false, o, lr, 60.0, &lo2, &hi2)) return;
@@ -503,4 +497,59 @@ void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
     c->bwall[k] = hi;
     c->bhalf[k] = fmax(-lo2, hi2) + 1.0;
     c->bok[k] = true;
+}
+
+void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k)
+{
+    double ap[3], lr[3], o[3];
+    c->label[k] = sv->label;
+    c->bok[k] = false;
+    c->bsym[k] = false;
+    memcpy(c->bo[k], sv->body_centre, sizeof c->bo[k]);
+    memcpy(c->bap[k], sv->axis_ap, sizeof c->bap[k]);
+    memcpy(c->blr[k], sv->axis_lr, sizeof c->blr[k]);
+    if (sv->label == 26) return; /* sacrum: keep the parts map */
+    symmetric_axes(c, sv, k, ap, lr, o);
+    c->bsym[k] = true;
+    memcpy(c->bo[k], o, sizeof c->bo[k]);
+    memcpy(c->bap[k], ap, sizeof c->bap[k]);
+    memcpy(c->blr[k], lr, sizeof c->blr[k]);
+    body_extent(c, k);
+}
+
+/* Angle (deg) between the AP axes of a and b projected on the plane
+ * perpendicular to si. */
+static double ap_turn(const double a[3], const double b[3], const double si[3])
+{
+    double pa[3], pb[3], da = sp_dot3(a, si), db = sp_dot3(b, si);
+    for (int i = 0; i < 3; i++) pa[i] = a[i] - da * si[i], pb[i] = b[i] - db * si[i];
+    sp_normalize3(pa), sp_normalize3(pb);
+    double cs = sp_dot3(pa, pb);
+    return acos(cs > 1 ? 1 : cs < -1 ? -1 : cs) * 180.0 / M_PI;
+}
+
+void sc_body_axes_check(sc_ctx *c, const sp_seg_result *seg)
+{
+    int n = seg->nvert;
+    bool bad[SP_SEG_MAX_VERT] = {false};
+    double pred[SP_SEG_MAX_VERT][3];
+    for (int k = 1; k + 1 < n; k++) {
+        if (!c->bsym[k] || !c->bsym[k - 1] || !c->bsym[k + 1]) continue;
+        const double *si = seg->vert[k].axis_si;
+        /* the neighbours must agree with each other */
+        if (ap_turn(c->bap[k - 1], c->bap[k + 1], si) > SC_AP_TURN_DEG) continue;
+        for (int i = 0; i < 3; i++) pred[k][i] = c->bap[k - 1][i] + c->bap[k + 1][i];
+        double d = sp_dot3(pred[k], si);
+        for (int i = 0; i < 3; i++) pred[k][i] -= d * si[i];
+        sp_normalize3(pred[k]);
+        bad[k] = ap_turn(c->bap[k], pred[k], si) > SC_AP_TURN_DEG;
+    }
+    for (int k = 0; k < n; k++) {
+        if (!bad[k]) continue;
+        memcpy(c->bap[k], pred[k], sizeof pred[k]);
+        sp_cross3(c->bap[k], seg->vert[k].axis_si, c->blr[k]);
+        sp_normalize3(c->blr[k]);
+        memcpy(c->bo[k], seg->vert[k].body_centre, sizeof c->bo[k]);
+        body_extent(c, k);
+    }
 }

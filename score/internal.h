@@ -24,6 +24,7 @@ typedef struct sc_ctx {
     double bo[SP_SEG_MAX_VERT][3], bap[SP_SEG_MAX_VERT][3], blr[SP_SEG_MAX_VERT][3];
     double bwall[SP_SEG_MAX_VERT], bhalf[SP_SEG_MAX_VERT];
     bool bok[SP_SEG_MAX_VERT];
+    bool bsym[SP_SEG_MAX_VERT]; /* AP/LR from the label's mirror symmetry (frame.c) */
     sp_volume *lesion_out; /* lesion voxels (1 lytic, 2 blastic) written by sc_measure_lesion; may be NULL */
 } sc_ctx;
 
@@ -36,6 +37,12 @@ static inline bool sc_is_body_at(const sc_ctx *c, int k, const double p[3], int 
 }
 /* Sets up the body region of vertebra k (frame.c). */
 void sc_body_region(sc_ctx *c, const sp_seg_vertebra *sv, int k);
+/* After sc_body_region for all: an AP axis turned more than SC_AP_TURN_DEG
+ * about SI from the mean of its two neighbours' (which agree with each
+ * other within that) is replaced by that mean, the centre by the
+ * segmentation's, and the body region set up again (frame.c). */
+#define SC_AP_TURN_DEG 10.0
+void sc_body_axes_check(sc_ctx *c, const sp_seg_result *seg);
 
 static inline void sc_to_ijk(const sc_ctx *c, const double p[3], double ijk[3])
 {

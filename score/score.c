@@ -361,6 +361,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
         v->level_confidence = seg->vert[k].confidence;
         v->uncertain = seg->vert[k].uncertain;
     }
+    sc_body_axes_check(c, seg);
     int nv = seg->nvert;
     /* omp: iteration k writes only r->v[k]; reads the volumes and seg->vert[k] */
     SP_OMP(parallel for default(none) shared(c, seg, r, nv) schedule(dynamic, 1))
