@@ -94,8 +94,10 @@ Test(score, heights_collapse_genant_vs_truth)
         const sp_score_vertebra *v = level(&r, names[i]);
         cr_assert(t && v, "%s", names[i]);
         cr_assert(v->h.ok, "%s: %s", names[i], v->h.reason);
-        /* the issue's target is 1 mm; measured error today reaches ~1.8 mm at
-         * 2.5 mm slices (docs/scoring.md, known limitations), so 2 mm here */
+        /* the issue's target is 1 mm; at 2.5 mm slices 93 % of the phantom
+         * suite's heights are within 1 mm and the worst reach ~2 mm (a
+         * lytic, wedged L1 here: 1.3 mm; docs/scoring.md, known
+         * limitations), so 2 mm here */
         cr_expect(fabs(v->h.anterior - num(t, "heights", "anterior_mm")) < 2.0, "%s anterior %.2f vs %.2f", names[i],
                   v->h.anterior, num(t, "heights", "anterior_mm"));
         cr_expect(fabs(v->h.middle - num(t, "heights", "middle_mm")) < 2.0, "%s middle %.2f vs %.2f", names[i],
