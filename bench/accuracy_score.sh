@@ -3,11 +3,12 @@
 # docs/scoring.md: phantoms from sample_data/ analysed with their truth
 # labels imported (the scoring stage alone) and end to end with spinemet's
 # own segmentation, compared with truth.json. Markdown on stdout.
-#   bench/accuracy_score.sh [BUILD_DIR] [WORK_DIR]
+#   bench/accuracy_score.sh [BUILD_DIR] [WORK_DIR]   (WORK_DIR default: $ACC_SCORE_WORK or
+#   /tmp/spinemet_accuracy_score)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-score}
-WORK=${2:-/tmp/spinemet_accuracy_score}
+WORK=${2:-${ACC_SCORE_WORK:-/tmp/spinemet_accuracy_score}}
 BIN=$BUILD/pipeline/spinemet
 SPECS="normal lytic_l1_collapse blastic_t7 mixed_bilateral_t10 translation_t12_l1 osteoporotic_fracture thick_slice scoliosis"
 mkdir -p "$WORK"
@@ -25,7 +26,7 @@ python3 - "$WORK" $SPECS <<'PY'
 import json, os, sys
 work, specs = sys.argv[1], sys.argv[2:]
 def table(mode):
-    hs=[]; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
+    hs=[]; by_dz={}; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
     tot=[0,0]; jac=[]; rows=[]
     for s in specs:
         d=f'{work}/{s}'; p=f'{d}/{mode}/report.json'
@@ -39,6 +40,7 @@ def table(mode):
                 gen[1]+=1; continue
             for k,kk in (('anterior','anterior_mm'),('middle','middle_mm'),('posterior','posterior_mm')):
                 hs.append(abs(x['heights_mm'][k]-v['heights'][kk]))
+                by_dz.setdefault(t['grid']['spacing_mm'][2], []).append(hs[-1])
             gen[0]+= x['genant_grade']==v['genant']['grade']; gen[1]+=1
             tl=v['lesion']; tc=tl['character'] if tl else 'none'
             if tl:
@@ -61,6 +63,9 @@ def table(mode):
     if hs:
         print(f'| height error, median / 90th pct / max (mm) | {hs[len(hs)//2]:.2f} / {hs[int(len(hs)*0.9)]:.2f} / {hs[-1]:.2f} | within 1 mm |')
         print(f'| heights within 1 mm | {100*sum(h<=1 for h in hs)/len(hs):.0f} % of {len(hs)} | 100 % |')
+        for dz in sorted(by_dz):
+            e=sorted(by_dz[dz])
+            print(f'| heights within 1 mm at {dz:g} mm slices (median error) | {100*sum(h<=1 for h in e)/len(e):.0f} % of {len(e)} ({e[len(e)//2]:.2f} mm) | 100 % |')
     print(f'| Genant grade exact | {pct(gen)} | >= 90 % |')
     print(f'| lesion character right | {pct(ch)} | >= 90 % |')
     for k,v in comp.items(): print(f'| SINS {k} exact | {pct(v)} | >= 90 % |')
