@@ -137,6 +137,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
     cJSON_AddNumberToObject(o, "label", v->label);
     num(o, "level_confidence", v->level_confidence);
     cJSON_AddBoolToObject(o, "level_uncertain", v->uncertain);
+    cJSON_AddBoolToObject(o, "partial", v->partial);
     evd = cJSON_CreateObject();
     snprintf(m, sizeof m, "%s", k < seg->nvert ? seg->vert[k].anchor : "");
     ev(evd, "level", *m ? m : "segmentation", "-", where, v->level_confidence);

@@ -360,6 +360,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
         memcpy(v->name, seg->vert[k].name, sizeof v->name);
         v->level_confidence = seg->vert[k].confidence;
         v->uncertain = seg->vert[k].uncertain;
+        v->partial = seg->vert[k].partial;
     }
     sc_body_axes_check(c, seg);
     int nv = seg->nvert;
@@ -367,9 +368,11 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     SP_OMP(parallel for default(none) shared(c, seg, r, nv) schedule(dynamic, 1))
     for (int k = 0; k < nv; k++) {
         sp_score_vertebra *v = &r->v[k];
-        if (v->label == 26) { /* sacrum: no body heights; still a bone reference candidate */
+        if (v->label == 26 || v->partial) { /* sacrum: no body heights; still a bone reference candidate */
             v->h.ok = false;
-            snprintf(v->h.reason, sizeof v->h.reason, "sacrum: heights not measured");
+            snprintf(v->h.reason, sizeof v->h.reason, "%s",
+                     v->partial ? "partly outside the scan (cut by its first or last slice): heights not measured"
+                                : "sacrum: heights not measured");
             v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
             sc_frame_refine(c, &seg->vert[k], k, v);
         } else {

@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define SP_SCORE_SCHEMA_VERSION "1.0"
+#define SP_SCORE_SCHEMA_VERSION "1.1"
 
 /* ---- Thresholds (docs/scoring.md; written into every report) ---------- */
 
@@ -202,6 +202,7 @@ typedef struct sp_score_vertebra {
     char name[8];
     double level_confidence;
     bool uncertain;
+    bool partial; /* cut by the scan's first or last slice: shape and alignment not measured */
     double centre[3], si[3], ap[3], lr[3]; /* refined body frame, LPS */
     bool frame_ok;
     /* where the SI axis comes from: 0 the mean of its own endplate normals,

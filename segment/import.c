@@ -128,7 +128,6 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
     /* frame seeds: centroid of each vertebra's anterior half, axis via neighbours */
     double cen[SP_SEG_MAX_VERT][3] = {{0}}, ant[SP_SEG_MAX_VERT][3] = {{0}};
     double cnt[SP_SEG_MAX_VERT] = {0}, acnt[SP_SEG_MAX_VERT] = {0};
-    bool at_edge[SP_SEG_MAX_VERT] = {false}; /* touches the first or last axial slice */
     for (int pass = 0; pass < 2; pass++) {
         for (int z = 0; z < c.n[2]; z++)
             for (int y = 0; y < c.n[1]; y++)
@@ -137,7 +136,6 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
                     if (!l) continue;
                     double X[3] = {x * c.spacing[0], y * c.spacing[1], z * c.spacing[2]};
                     if (pass == 0) {
-                        if (z == 0 || z == c.n[2] - 1) at_edge[l - 1] = true;
                         for (int a = 0; a < 3; a++) cen[l - 1][a] += X[a];
                         cnt[l - 1]++;
                     } else if (X[1] < cen[l - 1][1]) {
@@ -164,6 +162,15 @@ sp_status sp_seg_from_labels(const sp_volume *ct, const char *path, const char *
     if (st != SP_OK) {
         st = sp_fail(err, st, "out of memory splitting parts");
         goto done;
+    }
+    /* Partial: its body reaches the first or last axial slice (a label that
+     * only reaches it with an articular or spinous process is whole enough
+     * to measure). */
+    bool at_edge[SP_SEG_MAX_VERT] = {false};
+    for (int e = 0; e < 2; e++) {
+        size_t nxy = (size_t)c.n[0] * c.n[1], z0 = e ? (size_t)(c.n[2] - 1) * nxy : 0;
+        for (size_t i = z0; i < z0 + nxy; i++)
+            if (lab[i] && parts[i] == SP_SEG_PART_BODY) at_edge[lab[i] - 1] = true;
     }
     r->vertebrae = sp_vol_new_like(ct, SP_U8);
     r->parts = sp_vol_new_like(ct, SP_U8);

@@ -63,7 +63,7 @@ Test(analyze, writes_report_with_evidence_and_pain_range)
     make_phantom();
     cr_assert_eq(analyze("", "a"), 0);
     cJSON *r = read_json("a/report.json");
-    cr_expect_str_eq(cJSON_GetObjectItem(r, "schema_version")->valuestring, "1.0");
+    cr_expect_str_eq(cJSON_GetObjectItem(r, "schema_version")->valuestring, "1.1");
     cr_expect_not_null(cJSON_GetObjectItem(r, "software_version"));
     cr_expect_not_null(cJSON_GetObjectItem(r, "thresholds"));
     cr_expect_not_null(cJSON_GetObjectItem(r, "timings"));

@@ -432,3 +432,31 @@ Test(score, synthetic_translation_confirmed_only_as_a_step)
     sp_seg_result_free(seg);
     sp_vol_free(ct);
 }
+
+/* A vertebra the scan cuts (here the top one of a cropped field of view,
+ * from imported labels touching the last slice) is reported partial with no
+ * heights and the reason, not measured as a collapsed one; the vertebrae
+ * wholly in view are still measured. */
+Test(score, vertebra_cut_by_the_scan_is_partial_not_collapsed)
+{
+    run r;
+    analyse("{\"seed\":7,\"anatomy\":{\"from\":\"T11\",\"to\":\"L3\"},"
+            "\"scan\":{\"fov_from\":\"L1\",\"fov_to\":\"L3\",\"margin_mm\":8,\"matrix\":[160,160],\"pixel_mm\":1.4,"
+            "\"slice_mm\":2.5}}",
+            &r);
+    int partial = 0, measured = 0;
+    for (int k = 0; k < r.res->nvert; k++) {
+        const sp_score_vertebra *v = &r.res->v[k];
+        if (v->partial) {
+            partial++;
+            cr_assert(!v->h.ok, "%s: partial but measured", v->name);
+            cr_assert(strstr(v->h.reason, "outside the scan"), "%s: %s", v->name, v->h.reason);
+        } else if (v->label >= 20 && v->label <= 22) {
+            measured += v->h.ok;
+            if (!v->h.ok) cr_log_info("%s not measured: %s", v->name, v->h.reason);
+        }
+    }
+    cr_assert_geq(partial, 1, "no vertebra marked partial in a cropped scan");
+    cr_assert_eq(measured, 3, "L1-L3 in view must be measured");
+    done(&r);
+}
