@@ -153,24 +153,30 @@ static void trim_surface(const seg_canon *c, uint8_t *lab)
     free(drop);
 }
 
+/* The 6-connected neighbours of voxel p inside the grid, in a fixed order. */
+static int neighbours6(const seg_canon *c, size_t p, size_t nb[6])
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny;
+    int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy), k = 0;
+    if (x > 0) nb[k++] = p - 1;
+    if (x < nx - 1) nb[k++] = p + 1;
+    if (y > 0) nb[k++] = p - nx;
+    if (y < ny - 1) nb[k++] = p + nx;
+    if (z > 0) nb[k++] = p - nxy;
+    if (z < nz - 1) nb[k++] = p + nxy;
+    return k;
+}
+
 /* Breadth-first growth from queue[head..tail) (labelled voxels) into the
  * voxels marked region; each takes the label of the voxel it was reached
  * from. First in, first out, in index order: independent of threads. */
 static void grow(const seg_canon *c, uint8_t *lab, uint8_t region, uint32_t *queue, size_t head, size_t tail)
 {
-    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
-    size_t nxy = (size_t)nx * ny;
     while (head < tail) {
         size_t p = queue[head++];
-        int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
         size_t nb[6];
-        int k = 0;
-        if (x > 0) nb[k++] = p - 1;
-        if (x < nx - 1) nb[k++] = p + 1;
-        if (y > 0) nb[k++] = p - nx;
-        if (y < ny - 1) nb[k++] = p + nx;
-        if (z > 0) nb[k++] = p - nxy;
-        if (z < nz - 1) nb[k++] = p + nxy;
+        int k = neighbours6(c, p, nb);
         for (int j = 0; j < k; j++)
             if (lab[nb[j]] == region) lab[nb[j]] = lab[p], queue[tail++] = (uint32_t)nb[j];
     }
@@ -191,21 +197,14 @@ static bool unclaimed(const seg_canon *c, const uint8_t *lab, size_t i, int x, i
  * one entry per voxel. Returns whether it was kept. */
 static bool claim_edge(const seg_canon *c, uint8_t *lab, int z0, const double p0[3], uint8_t mark, uint32_t *queue)
 {
-    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    int nx = c->n[0], ny = c->n[1];
     size_t nxy = (size_t)nx * ny, head = 0, tail = 0;
     for (size_t i = (size_t)z0 * nxy; i < (size_t)(z0 + 1) * nxy; i++)
         if (unclaimed(c, lab, i, (int)(i % nx), (int)((i / nx) % ny), p0)) lab[i] = mark, queue[tail++] = (uint32_t)i;
     while (head < tail) {
         size_t p = queue[head++];
-        int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
         size_t nb[6];
-        int k = 0;
-        if (x > 0) nb[k++] = p - 1;
-        if (x < nx - 1) nb[k++] = p + 1;
-        if (y > 0) nb[k++] = p - nx;
-        if (y < ny - 1) nb[k++] = p + nx;
-        if (z > 0) nb[k++] = p - nxy;
-        if (z < nz - 1) nb[k++] = p + nxy;
+        int k = neighbours6(c, p, nb);
         for (int j = 0; j < k; j++)
             if (unclaimed(c, lab, nb[j], (int)(nb[j] % nx), (int)((nb[j] / nx) % ny), p0))
                 lab[nb[j]] = mark, queue[tail++] = (uint32_t)nb[j];
