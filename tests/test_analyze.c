@@ -38,12 +38,7 @@ static cJSON *read_json(const char *rel)
 {
     char p[700];
     snprintf(p, sizeof p, "%s/%s", tmp, rel);
-    FILE *f = fopen(p, "rb");
-    cr_assert_not_null(f, "%s", p);
-    char *buf = calloc(1, 1 << 22);
-    size_t n = fread(buf, 1, (1 << 22) - 1, f);
-    fclose(f);
-    buf[n] = 0;
+    char *buf = sp_test_read_file(p, NULL);
     cJSON *j = cJSON_Parse(buf);
     free(buf);
     cr_assert_not_null(j, "%s: not JSON", p);

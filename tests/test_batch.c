@@ -52,16 +52,7 @@ static int run(const char *args)
     return sp_test_system(cmd);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *buf = calloc(1, 1 << 22);
-    size_t n = fread(buf, 1, (1 << 22) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
+static char *slurp(const char *path) { return sp_test_read_file(path, NULL); }
 
 static cJSON *batch_json(const char *out)
 {

@@ -29,15 +29,7 @@ static char *slurp(const char *name)
 {
     char p[700];
     snprintf(p, sizeof p, "%s/%s", tmp, name);
-    FILE *f = fopen(p, "rb");
-    cr_assert_not_null(f, "%s", p);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc(1, (size_t)n + 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return b;
+    return sp_test_read_file(p, NULL);
 }
 
 static void expect_out_contains(const char *file, const char *needle)

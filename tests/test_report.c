@@ -42,17 +42,7 @@ static char *slurp(const char *rel, size_t *len)
 {
     char p[800];
     snprintf(p, sizeof p, "%s/%s", tmp, rel);
-    FILE *f = fopen(p, "rb");
-    cr_assert_not_null(f, "%s", p);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = 0;
-    if (len) *len = (size_t)n;
-    return buf;
+    return sp_test_read_file(p, len);
 }
 
 static int count(const char *hay, const char *needle)

@@ -44,3 +44,20 @@ const char *sp_test_binary(void)
     const char *b = getenv("SPINEMET");
     return b ? b : SP_BINARY_DIR "/pipeline/spinemet";
 }
+
+char *sp_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s: cannot open", path);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0, "%s: cannot seek", path);
+    long n = ftell(f);
+    cr_assert_geq(n, 0, "%s: cannot tell its size", path);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "%s: short read", path);
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = (size_t)n;
+    return buf;
+}

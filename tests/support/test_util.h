@@ -20,6 +20,10 @@ void sp_test_rmtree(const char *path);
  * to the given file when out is non-NULL. */
 int sp_test_system(const char *cmdline);
 
+/* The whole file at path, NUL-terminated (malloc'd; *len = its size when
+ * len is not NULL). Aborts the test, naming the file, when it cannot be read. */
+char *sp_test_read_file(const char *path, size_t *len);
+
 /* Path to the built spinemet binary (env SPINEMET, set by CTest). */
 const char *sp_test_binary(void);
 
