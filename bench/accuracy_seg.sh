@@ -11,7 +11,7 @@ EXE=$B/pipeline/spinemet
 EVAL=$B/bench/seg_eval
 WORK=${ACC_WORK:-/tmp/spinemet-accuracy}
 mkdir -p "$WORK"
-rows="$WORK/rows.md"; : >"$rows"; : >"$WORK/uncertain.txt"
+rows="$WORK/rows.md"; : >"$rows"; : >"$WORK/uncertain.txt"; : >"$WORK/flags.md"  # a stopped earlier run left rows there
 
 echo "## Phantoms (sample_data/*.json, our segmentation vs truth_vertebrae / truth_parts)"
 echo

@@ -1,7 +1,9 @@
 /* report_csv.c - report.csv: one row per vertebra with stable column names
  * (docs/report.md), for cohort work. Unknown values are empty cells; lists
  * inside a cell are separated by ';'. Identifier columns are empty for a
- * NIfTI input and with --deidentify. */
+ * NIfTI input; with --deidentify patient_id and study_date are empty and
+ * series_uid is the salted replacement that seg.dcm and sr.dcm reference, so
+ * a de-identified cohort's rows still link to its DICOM outputs. */
 #define SP_REPORT_INTERNAL
 #include "internal.h"
 
@@ -20,9 +22,9 @@ static const char *const COLUMNS[] = {
     "translation_mm", "sagittal_deviation_deg", "coronal_deg", "cobb_deg",
     "sins_applicable", "sins_location", "sins_pain", "sins_bone_lesion", "sins_alignment", "sins_collapse",
     "sins_posterolateral", "sins_imaging_subtotal", "sins_total_min", "sins_total_max", "sins_category_min",
-    "sins_category_max"};
+    "sins_category_max", "partial"};
 #define NCOLUMNS ((int)(sizeof COLUMNS / sizeof COLUMNS[0]))
-_Static_assert(sizeof COLUMNS / sizeof COLUMNS[0] == 46, "row() writes 46 cells: keep COLUMNS, row() and docs/report.md in step");
+_Static_assert(sizeof COLUMNS / sizeof COLUMNS[0] == 47, "row() writes 47 cells: keep COLUMNS, row() and docs/report.md in step");
 
 const char *const *sp_report_csv_columns(int *n)
 {
@@ -69,7 +71,7 @@ static void fzones(FILE *f, unsigned zones, int from, int to, bool last)
     field(f, b, last);
 }
 
-static void row(FILE *f, const sp_report_ctx *ctx, const sp_score_vertebra *v)
+static void row(FILE *f, const sp_report_ctx *ctx, const sp_score_vertebra *v, const char *series_uid)
 {
     const sp_series_refs *r = ctx->refs;
     bool id = sp_report_identified(ctx);
@@ -78,7 +80,7 @@ static void row(FILE *f, const sp_report_ctx *ctx, const sp_score_vertebra *v)
     bool les = sp_report_has_lesion(v);
     field(f, id ? r->pat.patient_id : "", false);
     field(f, id ? r->pat.study_date : "", false);
-    field(f, id ? r->series_uid : "", false);
+    field(f, series_uid, false);
     field(f, v->name, false);
     fint(f, v->label, true);
     fnum(f, v->level_confidence, 2);
@@ -116,7 +118,8 @@ static void row(FILE *f, const sp_report_ctx *ctx, const sp_score_vertebra *v)
     fint(f, s->imaging_subtotal, s->applicable);
     fint(f, s->total_min, s->applicable), fint(f, s->total_max, s->applicable);
     field(f, s->applicable ? sp_sins_category_name(s->cat_min) : "", false);
-    field(f, s->applicable ? sp_sins_category_name(s->cat_max) : "", true);
+    field(f, s->applicable ? sp_sins_category_name(s->cat_max) : "", false);
+    field(f, v->partial ? "1" : "0", true);
 }
 
 sp_status sp_report_write_csv(const sp_report_ctx *ctx, const char *dir, sp_err *err)
@@ -126,7 +129,15 @@ sp_status sp_report_write_csv(const sp_report_ctx *ctx, const char *dir, sp_err 
     FILE *f = fopen(path, "wb");
     if (!f) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
     for (int k = 0; k < NCOLUMNS; k++) fprintf(f, "%s%c", COLUMNS[k], k == NCOLUMNS - 1 ? '\n' : ',');
-    for (int k = 0; k < ctx->res->nvert; k++) row(f, ctx, &ctx->res->v[k]);
+    char uid[SP_UID_LEN] = "";
+    sp_status st = SP_OK;
+    if (ctx->refs && ctx->opts.deidentify) st = sp_report_deid_uid(ctx->opts.deid_salt, ctx->refs->series_uid, uid);
+    else if (ctx->refs && sp_report_identified(ctx)) snprintf(uid, sizeof uid, "%s", ctx->refs->series_uid);
+    if (st != SP_OK) {
+        fclose(f);
+        return sp_fail(err, st, "%s: cannot de-identify the series UID", path);
+    }
+    for (int k = 0; k < ctx->res->nvert; k++) row(f, ctx, &ctx->res->v[k], uid);
     if (fclose(f) != 0) return sp_fail(err, SP_EIO, "%s: cannot write (%s)", path, strerror(errno));
     return SP_OK;
 }

@@ -285,6 +285,13 @@ static void expect_dicom_references_mapping(const char *dir, const char *salt, c
     dump_value(seg, "FrameOfReferenceUID", got, sizeof got);
     cr_expect_str_eq(got, fr, "seg.dcm frame of reference");
     char cmd[1024];
+    /* report.csv's series_uid (third column) is the mapped UID the SEG/SR reference, on every row */
+    snprintf(cmd, sizeof cmd, "tail -n +2 %s/%s/report.csv | cut -d, -f3 | sort -u", tmp, dir);
+    char *col = capture(cmd);
+    char want_col[SP_UID_LEN + 2];
+    snprintf(want_col, sizeof want_col, "%s\n", series);
+    cr_expect_str_eq(col, want_col, "%s/report.csv series_uid", dir);
+    free(col);
     for (int k = 0; k < 2; k++) {
         snprintf(cmd, sizeof cmd, "dcmdump %s/%s", tmp, k ? sr : seg);
         char *d = capture(cmd);

@@ -114,7 +114,7 @@ static const char *const CSV_HEADER =
     "wbb_zones,wbb_zones_left,wbb_zones_right,wbb_layers,"
     "translation_mm,sagittal_deviation_deg,coronal_deg,cobb_deg,"
     "sins_applicable,sins_location,sins_pain,sins_bone_lesion,sins_alignment,sins_collapse,sins_posterolateral,"
-    "sins_imaging_subtotal,sins_total_min,sins_total_max,sins_category_min,sins_category_max";
+    "sins_imaging_subtotal,sins_total_min,sins_total_max,sins_category_min,sins_category_max,partial";
 
 /* field `col` (0-based) of a CSV line without quotes into buf */
 static const char *csv_field(const char *line, int col, char *buf, size_t n)
@@ -139,6 +139,37 @@ static int csv_col(const char *name)
     return -1;
 }
 
+/* A scan that cuts T10: its row says partial = 1 (heights empty), as
+ * report.json does; every other row says 0. */
+Test(report, csv_marks_vertebrae_cut_by_the_scan_as_partial)
+{
+    make_phantom("cut", "{\"seed\":5,\"anatomy\":{\"from\":\"T10\",\"to\":\"L2\"},\"scan\":{\"fov_from\":\"T11\","
+                        "\"fov_to\":\"L2\",\"margin_mm\":15,\"matrix\":[160,160],\"pixel_mm\":1.5}}");
+    cr_assert_eq(analyze("cut", "out", ""), 0);
+    char *js = slurp("out/report.json", NULL), *csv = slurp("out/report.csv", NULL);
+    cJSON *rj = cJSON_Parse(js);
+    cr_assert_not_null(rj);
+    int npartial = 0, rows = 0;
+    char *line = strchr(csv, '\n') + 1;
+    const cJSON *jv;
+    cJSON_ArrayForEach(jv, cJSON_GetObjectItem(rj, "vertebrae")) {
+        cr_assert(*line, "fewer CSV rows than report.json vertebrae");
+        char *e = strchr(line, '\n');
+        *e = 0;
+        char b[64];
+        bool p = cJSON_IsTrue(cJSON_GetObjectItem(jv, "partial"));
+        npartial += p;
+        cr_expect_str_eq(csv_field(line, csv_col("level"), b, sizeof b), cJSON_GetObjectItem(jv, "level")->valuestring);
+        cr_expect_str_eq(csv_field(line, csv_col("partial"), b, sizeof b), p ? "1" : "0", "row %d", rows);
+        if (p) cr_expect_str_eq(csv_field(line, csv_col("height_anterior_mm"), b, sizeof b), "", "partial: no heights");
+        line = e + 1, rows++;
+    }
+    cr_expect_eq(*line, 0, "more CSV rows than report.json vertebrae");
+    cr_expect_geq(npartial, 1, "T10 is cut by the scan");
+    cJSON_Delete(rj);
+    free(js), free(csv);
+}
+
 Test(report, csv_has_stable_columns_and_one_row_per_vertebra)
 {
     make_phantom("ph", SPEC_L1);
@@ -157,6 +188,7 @@ Test(report, csv_has_stable_columns_and_one_row_per_vertebra)
             cr_expect_str_eq(csv_field(line, csv_col("sins_pain"), b, sizeof b), "", "pain unknown: empty");
             cr_expect_str_eq(csv_field(line, csv_col("patient_id"), b, sizeof b), "PHANTOM-0001");
         }
+
         *e = '\n';
         rows++;
     }
