@@ -77,27 +77,45 @@ print(f'Phantoms: {", ".join(specs)} (sample_data/, seeds as given).')
 table('truth_labels'); table('end_to_end')
 PY
 # Real CT (3 mm) with its TotalSegmentator labels, when the shared data is there.
-CTD=/work/shared/data/ct-totalseg
+CTD=$ROOT/../shared/data/ct-totalseg
 REP=$CTD/spine_report/example_ct_report
 if [ -f "$CTD/example_ct.nii.gz" ] && [ -f "$REP/totalseg.nii.gz" ]; then
   "$BIN" -q analyze "$CTD/example_ct.nii.gz" -o "$WORK/real_ct" --labels "$REP/totalseg.nii.gz" --label-scheme totalseg ||
     echo "analyze failed: real CT" >&2
-  python3 - "$WORK/real_ct/report.json" "$REP/spine_report.json" <<'PY'
+  # the label's own extent along our lines needs numpy + nibabel (a developer's
+  # /usr/bin/python3 with python3-nibabel); without them that column says so
+  /usr/bin/python3 "$ROOT/bench/realct_label_heights.py" "$WORK/real_ct/report.json" "$REP/totalseg.nii.gz" \
+    "$CTD/label_maps_total_vertebrae_body_pp.json" >"$WORK/real_ct/label_heights.json" 2>/dev/null ||
+    echo '{}' >"$WORK/real_ct/label_heights.json"
+  python3 - "$WORK/real_ct/report.json" "$REP/spine_report.json" "$WORK/real_ct/label_heights.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))['results']
+lab = json.load(open(sys.argv[3]))
 print('\n### real CT (example_ct, TotalSegmentator labels)\n')
-print('| level | anterior / middle / posterior (mm), ours | spine_report.json | lesion |\n|---|---|---|---|')
-n = ok = 0
+print("Heights are anterior / middle / posterior (mm). \"Label's own extent\" is the imported label's run along "
+      "each of our measuring lines (nearest voxel, no HU refinement; `bench/realct_label_heights.py`): "
+      "the same lines and mask, so it shows what our HU edge refinement adds; spine_report.json is another tool's "
+      "measurement on the 3 mm mask.\n")
+print("| level | ours | label's own extent on our lines | spine_report.json | collapse %, Genant grade, shape (ours) | lesion |")
+print('|---|---|---|---|---|---|')
+n = ok = okl = nl = 0
+fmt = lambda xs: ' / '.join(f'{x:.1f}' for x in xs)
 for v in r['vertebrae']:
     h = v['heights_mm']; k = f"vertebrae_{v['level']}_height_"
     if h and k + 'anterior_mm' in t:
         ref = [t[k + x + '_mm'] for x in ('anterior', 'middle', 'posterior')]
         ours = [h[x] for x in ('anterior', 'middle', 'posterior')]
         n += 3; ok += sum(abs(a - b) <= 2 for a, b in zip(ours, ref))
-        print(f"| {v['level']} | {' / '.join(f'{x:.1f}' for x in ours)} | {' / '.join(f'{x:g}' for x in ref)} | {v['lesion']['character']} |")
+        own = lab.get(v['level'])
+        if own:
+            nl += 3; okl += sum(abs(a - b) <= 2 for a, b in zip(ours, own))
+        g = f"{v['collapse_pct']:.1f}, {v['genant_grade']}, {v['genant_shape']}" if v['collapse_pct'] is not None else '—'
+        print(f"| {v['level']} | {fmt(ours)} | {fmt(own) if own else 'not computed (numpy/nibabel missing)'} | "
+              f"{' / '.join(f'{x:g}' for x in ref)} | {g} | {v['lesion']['character']} |")
     else:
-        print(f"| {v['level']} | — | — | {v['lesion']['character']} |")
-print(f'\nheights within 2 mm of spine_report.json: {ok}/{n}; levels with a lesion: '
+        print(f"| {v['level']} | — | — | — | — | {v['lesion']['character']} |")
+print(f'\nheights within 2 mm of spine_report.json: {ok}/{n}; within 2 mm of the label\'s own extent on the same lines: '
+      f"{okl}/{nl}; levels with a lesion: "
       f"{sum(v['lesion']['character'] not in ('none', 'not assessed') for v in r['vertebrae'])}")
 PY
 fi
