@@ -164,8 +164,8 @@ static void log_summary(const sp_score_result *res, const char *outdir)
  * was set up; deterministic) and the thread count inside "timings" (which is
  * run-dependent anyway), re-printed with the same cJSON printer. */
 static sp_status write_report_json(const sp_score_result *res, const sp_seg_result *seg, const sp_report_input *in,
-                                   const sp_report_opts *ro, const char *salt_origin, bool have_refs, int threads,
-                                   const char *path, sp_err *err)
+                                   const sp_report_opts *ro, const char *salt_origin, bool dicom_written,
+                                   const char *dicom_not_written, int threads, const char *path, sp_err *err)
 {
     char *txt = sp_score_report_json(res, seg, in);
     cJSON *root = txt ? cJSON_Parse(txt) : NULL;
@@ -188,12 +188,14 @@ static sp_status write_report_json(const sp_score_result *res, const sp_seg_resu
         cJSON_AddStringToObject(d, "uids", "2.25. + first 128 bits of HMAC-SHA-256(salt, original UID) as a version-8 UUID");
         cJSON_AddStringToObject(d, "salt", salt_origin);
     }
-    cJSON_AddBoolToObject(c, "dicom_outputs", ro->dicom && have_refs);
+    cJSON_AddBoolToObject(c, "dicom_outputs", dicom_written);
+    if (!dicom_written && dicom_not_written && dicom_not_written[0])
+        cJSON_AddStringToObject(c, "dicom_outputs_reason", dicom_not_written);
     cJSON *outs = cJSON_AddArrayToObject(c, "outputs");
     static const char *const always[] = {"report.json", "report.html", "report.csv", "keyimages/", "vertebrae.nii.gz",
                                          "parts.nii.gz", "vertebrae.json"};
     for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) cJSON_AddItemToArray(outs, cJSON_CreateString(always[i]));
-    if (ro->dicom && have_refs) {
+    if (dicom_written) {
         cJSON_AddItemToArray(outs, cJSON_CreateString("seg.dcm"));
         cJSON_AddItemToArray(outs, cJSON_CreateString("sr.dcm"));
     }
@@ -221,12 +223,36 @@ static sp_status write_reports(const sp_volume *ct, const sp_seg_result *seg, co
     if (st == SP_OK) st = sp_report_keyimages(&ctx, outdir, ki, err);
     if (st == SP_OK) st = sp_report_write_html(&ctx, ki, outdir, err);
     if (st == SP_OK) st = sp_report_write_csv(&ctx, outdir, err);
-    if (st == SP_OK && ro->dicom) {
-        if (refs) st = sp_report_write_dicom(&ctx, outdir, err);
-        else sp_log(SP_LOG_INFO, "NIfTI input: seg.dcm and sr.dcm skipped (no DICOM series to reference)");
-    }
     sp_report_ctx_clear(&ctx);
     free(ki);
+    return st;
+}
+
+/* seg.dcm and sr.dcm, apart from the other outputs: when they cannot be
+ * written (a source without UIDs, a DICOM encoder failure) every other output
+ * is still complete, and report.json says why they are missing (why, n).
+ * Returns SP_OK when they were written or skipped for a stated reason. */
+static sp_status write_dicom_outputs(const sp_volume *ct, const sp_seg_result *seg, const sp_score_result *res,
+                                     const sp_report_input *in, const sp_series_refs *refs, const sp_report_opts *ro,
+                                     const char *outdir, bool *written, char *why, size_t n, sp_err *err)
+{
+    *written = false;
+    if (!ro->dicom) return snprintf(why, n, "not asked for (--no-dicom-out)"), SP_OK;
+    if (!refs) {
+        snprintf(why, n, "NIfTI input: no DICOM series to reference");
+        sp_log(SP_LOG_INFO, "NIfTI input: seg.dcm and sr.dcm skipped (no DICOM series to reference)");
+        return SP_OK;
+    }
+    if (!sp_report_dicom_refs_usable(refs, why, n)) {
+        sp_log(SP_LOG_WARN, "seg.dcm and sr.dcm not written: %s (they could reference nothing); the other outputs are complete", why);
+        return SP_OK;
+    }
+    sp_report_ctx ctx;
+    sp_status st = sp_report_ctx_init(&ctx, ct, seg, res, in, refs, ro);
+    if (st == SP_OK) st = sp_report_write_dicom(&ctx, outdir, err);
+    sp_report_ctx_clear(&ctx);
+    if (st == SP_OK) *written = true;
+    else snprintf(why, n, "writing failed: %s", err->msg[0] ? err->msg : sp_status_str(st));
     return st;
 }
 
@@ -347,16 +373,25 @@ int sp_cmd_analyze(int argc, char **argv)
         memcpy(in.spacing, ct->spacing, sizeof in.spacing);
         in.seg_flags = seg->flags;
         st = write_reports(ct, seg, res, &in, refs, &ro, outdir, &err);
+        bool dicom_written = false;
+        char dicom_why[600] = "";
+        sp_err derr = {0};
+        sp_status dst = SP_OK;
+        if (st == SP_OK)
+            dst = write_dicom_outputs(ct, seg, res, &in, refs, &ro, outdir, &dicom_written, dicom_why, sizeof dicom_why, &derr);
         if (st == SP_OK) {
             char path[4096];
             snprintf(path, sizeof path, "%s/report.json", outdir);
             in.seconds_report = sp_now() - t0;
-            st = write_report_json(res, seg, &in, &ro, salt_origin, refs != NULL, sp_omp_max_threads(), path, &err);
+            st = write_report_json(res, seg, &in, &ro, salt_origin, dicom_written, dicom_why, sp_omp_max_threads(), path,
+                                   &err);
         }
         if (st == SP_OK) {
             stage_done(&pg, "report", sp_now() - t0);
             log_summary(res, outdir);
         }
+        if (st == SP_OK && dst != SP_OK) /* an output could not be written: exit 2, the rest stands */
+            st = sp_fail(&err, SP_EIO, "%s; every other output was written", derr.msg[0] ? derr.msg : sp_status_str(dst));
     }
     if (st != SP_OK) sp_log(SP_LOG_ERROR, "%s", err.msg[0] ? err.msg : sp_status_str(st));
     if (ro.deidentify) sp_log_set_sink(NULL, NULL);

@@ -398,6 +398,20 @@ static sp_status write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *
     return write_sr(ctx, path, &sr_d, &seg_d, &h, lesion_seg, err);
 }
 
+bool sp_report_dicom_refs_usable(const sp_series_refs *r, char *why, size_t n)
+{
+    const char *missing = !r                          ? "no DICOM source series"
+                          : !r->study_uid[0]          ? "the source series has no Study Instance UID"
+                          : !r->series_uid[0]         ? "the source series has no Series Instance UID"
+                          : !r->frame_of_ref_uid[0]   ? "the source series has no Frame of Reference UID"
+                          : r->n < 1                  ? "the source series has no instances to reference"
+                                                      : NULL;
+    for (int i = 0; r && !missing && i < r->n; i++)
+        if (!r->sop_instance_uid[i][0]) missing = "a source instance has no SOP Instance UID";
+    if (why && n) snprintf(why, n, "%s", missing ? missing : "");
+    return !missing;
+}
+
 /* With --deidentify the writers see a copy of the references whose study,
  * series, frame-of-reference and instance UIDs are replaced by their salted
  * mapping (sp_report_deid_uid) and whose patient/study attributes are empty,

@@ -91,6 +91,12 @@ const char *const *sp_report_csv_columns(int *n);
  * and a hash of the content (docs/report.md). */
 sp_status sp_report_write_dicom(const sp_report_ctx *ctx, const char *dir, sp_err *err);
 
+/* False (and why, e.g. "the source series has no Series Instance UID") when
+ * the source lacks a UID that seg.dcm and sr.dcm must reference: Study,
+ * Series, Frame of Reference or any SOP Instance UID. Such objects would
+ * point at nothing a PACS can resolve, so the caller skips them and says so. */
+bool sp_report_dicom_refs_usable(const sp_series_refs *refs, char *why, size_t n);
+
 /* ---- De-identification (deid.c) ------------------------------------------ */
 
 /* The salt used when the user gives none (--deid-salt, SPINEMET_DEID_SALT).

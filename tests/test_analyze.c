@@ -120,3 +120,27 @@ Test(analyze, errors_have_exit_codes)
              tmp, sp_test_binary(), tmp, tmp, tmp);
     cr_expect_eq(sp_test_system(cmd), 1, "bad clinical sidecar: usage");
 }
+
+/* The real PET/CT series in ../shared/data has empty Study, Series and SOP
+ * Instance UIDs: analyze still writes every other output, exits 0, and
+ * report.json and the log say why seg.dcm and sr.dcm are missing. */
+Test(analyze, series_without_uids_gets_every_output_but_seg_and_sr_with_the_reason)
+{
+    char dir[1024];
+    if (!sp_test_shared("ct-totalseg/example_ct_dicom", dir, sizeof dir)) cr_skip_test("../shared/data absent: skipped");
+    char cmd[3000];
+    snprintf(cmd, sizeof cmd, "%s analyze %s -o %s/real > %s/real.log 2>&1", sp_test_binary(), dir, tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
+    cJSON *r = read_json("real/report.json");
+    const cJSON *c = cJSON_GetObjectItem(r, "configuration");
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(c, "dicom_outputs")));
+    const cJSON *why = cJSON_GetObjectItem(c, "dicom_outputs_reason");
+    cr_assert(cJSON_IsString(why));
+    cr_expect(strstr(why->valuestring, "no Study Instance UID") != NULL, "reason: %s", why->valuestring);
+    snprintf(cmd, sizeof cmd,
+             "cd %s/real && [ -s report.html ] && [ -s report.csv ] && [ -s vertebrae.nii.gz ] && [ ! -e seg.dcm ] && "
+             "[ ! -e sr.dcm ] && grep -q 'seg.dcm and sr.dcm not written: the source series has no Study Instance UID' %s/real.log",
+             tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 0, "outputs or message wrong: %s", cmd);
+    cJSON_Delete(r);
+}
