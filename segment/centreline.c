@@ -2,7 +2,8 @@
  *
  * DESIGN: the column is the bone that stays in place over many slices. For
  * each work slice a "column score" counts bone (>= 110 HU, plus dense bone
- * >= 450 HU counted again, which contrast blood does not reach) over a
+ * >= 450 HU counted again, which contrast blood does not reach; in an
+ * osteoporotic patient bone plus the marrow it encloses, see column_mask) over a
  * +/-20 mm window in z, box-smoothed in plane; its local maxima in the
  * posterior-central part of the outline are candidates. Dynamic programming
  * picks one candidate per slice, trading score against in-plane jumps, so a
@@ -23,6 +24,9 @@
 #define WINDOW_MM 20.0
 #define BOX_MM 10.0
 #define MAX_JUMP_MM 40.0
+#define HOLE_MAX_MM2 2000.0 /* largest body cross-section (L5 ~50 x 35 mm) with room to spare */
+#define MARROW_MIN_HU 60.0  /* a hole's mean: above CSF, cord and fat, below osteoporotic marrow */
+#define HOLLOW_SHARE 0.15   /* enclosed sub-threshold marrow per bone voxel that makes bone "hollow" */
 
 typedef struct cand {
     int x, y;
@@ -169,6 +173,67 @@ static bool to_body(const seg_work *w, int z, double p[2], uint8_t *m, float *d,
     return true;
 }
 
+/* The solid bone of slice z: bone plus the holes it encloses that are no
+ * larger than a vertebral body's cross-section and whose mean is marrow
+ * (>= MARROW_MIN_HU: the canal, also ringed by bone, holds CSF, cord and
+ * fat). Returns the number of hole voxels added. */
+static size_t solid_slice(const seg_work *w, int z, uint8_t *out, int *queue)
+{
+    int nx = w->n[0], ny = w->n[1];
+    const uint8_t *b = w->bone + (size_t)z * nx * ny;
+    const int16_t *h = w->hu + (size_t)z * nx * ny;
+    double cap = HOLE_MAX_MM2 / (w->spacing[0] * w->spacing[1]);
+    size_t added = 0;
+    for (int i = 0; i < nx * ny; i++) out[i] = b[i] ? 1 : 0;
+    for (int s = 0; s < nx * ny; s++) {
+        if (out[s]) continue;
+        /* flood one background component (marked 2); note whether it reaches
+         * the slice border, its size and its mean HU */
+        int head = 0, tail = 0;
+        bool border = false;
+        double sum = 0;
+        out[s] = 2, queue[tail++] = s;
+        while (head < tail) {
+            int i = queue[head++], x = i % nx, y = i / nx;
+            sum += h[i];
+            if (x == 0 || y == 0 || x == nx - 1 || y == ny - 1) border = true;
+            int nb[4] = {x > 0 ? i - 1 : -1, x < nx - 1 ? i + 1 : -1, y > 0 ? i - nx : -1, y < ny - 1 ? i + nx : -1};
+            for (int k = 0; k < 4; k++)
+                if (nb[k] >= 0 && !out[nb[k]]) out[nb[k]] = 2, queue[tail++] = nb[k];
+        }
+        if (border || tail > cap || sum < MARROW_MIN_HU * tail) continue;
+        for (int k = 0; k < tail; k++) out[queue[k]] = 3;
+        added += (size_t)tail;
+    }
+    for (int i = 0; i < nx * ny; i++) out[i] = out[i] == 1 || out[i] == 3;
+    return added;
+}
+
+/* What the column score counts: bone, or in a patient whose marrow is mostly
+ * below the bone threshold (osteoporosis) the solid bone. Such a body is a
+ * thin shell in the bone mask, scores below its own posterior elements and
+ * the track ran up to 20 mm behind it; counted solid, it is the thickest
+ * column again. Only then: on dense bone the fill changes little but moves
+ * the track's candidates, and the body-centre search that follows is not
+ * indifferent to where it starts (measured on the real CT). Returns a
+ * per-voxel mask, or NULL when bone alone is counted or out of memory. */
+static uint8_t *column_mask(const seg_work *w)
+{
+    size_t nxy = (size_t)w->n[0] * w->n[1], nb = 0, added = 0;
+    uint8_t *solid = malloc(nxy * (size_t)w->n[2]);
+    int *queue = malloc(nxy * sizeof *queue);
+    if (!solid || !queue) {
+        free(solid), free(queue);
+        return NULL;
+    }
+    for (int z = 0; z < w->n[2]; z++) added += solid_slice(w, z, solid + (size_t)z * nxy, queue);
+    free(queue);
+    for (size_t i = 0; i < nxy * (size_t)w->n[2]; i++) nb += w->bone[i];
+    if ((double)added > HOLLOW_SHARE * (double)nb) return solid;
+    free(solid);
+    return NULL;
+}
+
 static void smooth_track(double (*p)[3], int n, double sigma_samples)
 {
     double(*tmp)[3] = malloc((size_t)n * sizeof *tmp);
@@ -197,6 +262,7 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
     cand(*cs)[NCAND] = malloc((size_t)nz * sizeof *cs);
     int *ncs = calloc((size_t)nz, sizeof *ncs), *from = malloc((size_t)nz * NCAND * sizeof *from);
     double *cost = malloc((size_t)nz * NCAND * sizeof *cost);
+    uint8_t *solid = column_mask(w); /* NULL: count bone */
     sp_status st = SP_OK;
     if (!acc || !sc || !tmp || !cs || !ncs || !from || !cost) {
         st = sp_fail(err, SP_ENOMEM, "out of memory tracking the spine");
@@ -206,18 +272,19 @@ sp_status seg_find_centreline(const seg_work *w, seg_line *line, sp_err *err)
         st = sp_fail(err, SP_EUNSUPPORTED, "scan has %d work slices, more than %d", nz, SEG_MAX_SAMPLES);
         goto done;
     }
-    /* Sliding window over z of bone + dense bone counts. */
+    /* Sliding window over z of bone (or solid bone) + dense bone counts. */
+    const uint8_t *col = solid ? solid : w->bone;
     for (int z = -R; z < nz; z++) {
         int add = z + R, rem = z - R - 1;
         if (add < nz) {
             const int16_t *h = w->hu + (size_t)add * nxy;
-            const uint8_t *b = w->bone + (size_t)add * nxy;
-            for (size_t i = 0; i < nxy; i++) acc[i] += b[i] + (b[i] && h[i] >= SEG_DENSE_HU);
+            const uint8_t *b = w->bone + (size_t)add * nxy, *cb = col + (size_t)add * nxy;
+            for (size_t i = 0; i < nxy; i++) acc[i] += cb[i] + (b[i] && h[i] >= SEG_DENSE_HU);
         }
         if (rem >= 0) {
             const int16_t *h = w->hu + (size_t)rem * nxy;
-            const uint8_t *b = w->bone + (size_t)rem * nxy;
-            for (size_t i = 0; i < nxy; i++) acc[i] -= b[i] + (b[i] && h[i] >= SEG_DENSE_HU);
+            const uint8_t *b = w->bone + (size_t)rem * nxy, *cb = col + (size_t)rem * nxy;
+            for (size_t i = 0; i < nxy; i++) acc[i] -= cb[i] + (b[i] && h[i] >= SEG_DENSE_HU);
         }
         if (z < 0) continue;
         box2d(acc, nx, ny, (int)ceil(BOX_MM / w->spacing[0]), sc, tmp);
@@ -337,5 +404,6 @@ done:
     free(ncs);
     free(from);
     free(cost);
+    free(solid);
     return st;
 }
