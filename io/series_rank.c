@@ -73,8 +73,20 @@ void sp_io_rank_series(sp_scan *s)
     }
     s->chosen = best;
     if (best < 0) {
-        snprintf(s->chosen_reason, sizeof s->chosen_reason, "no usable CT or MR series (%d series, %d files)",
-                 s->nseries, s->nfiles);
+        /* the first reason found, so that a one-file or one-series input
+         * says why without a second command */
+        char why[sizeof s->chosen_reason] = "";
+        int nbad = 0, first = -1;
+        for (int i = 0; i < s->nfiles; i++)
+            if (s->files[i].state != SP_FILE_OK && nbad++ == 0) first = i;
+        if (s->nseries > 0 && s->series[0].reason[0])
+            snprintf(why, sizeof why, ": series 0 rejected (%s)%s", s->series[0].reason,
+                     s->nseries > 1 ? "; `spinemet scan` gives every series' reason" : "");
+        else if (first >= 0)
+            snprintf(why, sizeof why, ": %s: %s%s", s->files[first].path, s->files[first].reason,
+                     nbad > 1 ? "; `spinemet scan` lists every file not used" : "");
+        snprintf(s->chosen_reason, sizeof s->chosen_reason, "no usable CT or MR series (%d series, %d files)%s",
+                 s->nseries, s->nfiles, why);
     } else if (second < 0) {
         snprintf(s->chosen_reason, sizeof s->chosen_reason, "series %d is the only candidate: %s", best,
                  s->series[best].rank_reason);

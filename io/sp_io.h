@@ -95,7 +95,7 @@ typedef struct sp_scan {
     int nseries;
     sp_series *series;
     int chosen;              /* index of the series picked for analysis, -1 if none */
-    char chosen_reason[320];
+    char chosen_reason[1024];
     double seconds;          /* wall time of the scan */
     struct sp_scan_priv *priv; /* headers kept for loading; io/ only */
 } sp_scan;

@@ -353,6 +353,11 @@ int sp_cmd_analyze(int argc, char **argv)
     if (st == SP_OK) {
         if (labels) st = sp_seg_from_labels(ct, labels, scheme, &seg, &err);
         else st = sp_seg_run(ct, &so, &seg, &err);
+        if (st != SP_OK && !labels) { /* segment's message knows the volume, not where it came from */
+            char m[sizeof err.msg];
+            snprintf(m, sizeof m, "%s", err.msg);
+            snprintf(err.msg, sizeof err.msg, "%s (%dx%dx%d voxels): %.*s", argv[optind], ct->nx, ct->ny, ct->nz, 400, m);
+        }
     }
     if (st == SP_OK) st = make_dir(outdir, &err);
     if (st == SP_OK) st = sp_seg_write(seg, outdir, &err);

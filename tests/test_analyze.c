@@ -121,6 +121,23 @@ Test(analyze, errors_have_exit_codes)
     cr_expect_eq(sp_test_system(cmd), 1, "bad clinical sidecar: usage");
 }
 
+/* Nothing usable: exit 3, and the one message names the file and why (no
+ * second command needed to find out). */
+Test(analyze, nothing_usable_names_the_file_and_the_reason)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/junk && echo 'not an image' > %s/junk/notes.txt && %s -q analyze %s/junk -o %s/x 2> %s/junk.log",
+             tmp, tmp, sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 3, "no usable series: exit 3");
+    char p[700];
+    snprintf(p, sizeof p, "%s/junk.log", tmp);
+    char *log = sp_test_read_file(p, NULL);
+    cr_assert_not_null(log);
+    cr_expect(strstr(log, "no usable CT or MR series") && strstr(log, "junk/notes.txt: "), "message: %s", log);
+    free(log);
+}
+
 /* The real PET/CT series in ../shared/data has empty Study, Series and SOP
  * Instance UIDs: analyze still writes every other output, exits 0, and
  * report.json and the log say why seg.dcm and sr.dcm are missing. */
