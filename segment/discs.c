@@ -34,6 +34,7 @@
 #define LAG_MAX 45
 #define ACF_HALF 60
 #define SPLIT_PENALTY 400.0
+#define THICK_SLICE_MM 4.0 /* thicker than a thoracic disc */
 
 /* Penalty of a gap g (mm) between consecutive discs for local period T;
  * 1e30 when not allowed. Beyond 1.6 T a disc was missed (bridged or too thin
@@ -175,6 +176,28 @@ static void local_period(const double *P, int n, double *T)
     free(tmp);
 }
 
+/* Weight of a dip of sg * P at i (sg -1: a peak), 0 when none: its
+ * prominence over +/-SIDE_MM, scaled down when broad. Narrow dips are discs;
+ * broad ones are the middle of a body or a lytic lesion. On slices thicker
+ * than a disc (thoracic discs are 3.5-5 mm) no slice holds disc alone: the
+ * slice that holds it holds both endplates too and is the brightest of its
+ * vertebra, so the disc can show as a narrow peak. */
+static double dip_weight(const double *P, int n, int i, double T, double sg)
+{
+    if (!(sg * P[i] <= sg * P[i - 1] && sg * P[i] < sg * P[i + 1])) return 0;
+    double l = sg * P[i], r = sg * P[i], c = sg * P[i];
+    for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, sg * P[j]);
+    for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, sg * P[j]);
+    double prom = fmin(l, r) - c;
+    if (prom < PROM_MIN) return 0;
+    double half = c + 0.5 * prom;
+    int a = i, b = i;
+    while (a > 0 && sg * P[a - 1] < half) a--;
+    while (b + 1 < n && sg * P[b + 1] < half) b++;
+    double rel = (b - a + 1) / T;
+    return prom * (rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25);
+}
+
 /* Mean HU of a 3 mm disc (5 samples) at point q (work voxel coords) in the
  * plane (u, v) given in mm space. */
 static double small_mean(const seg_work *w, const double q[3], const double u[3], const double v[3])
@@ -271,7 +294,8 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
     double *P = calloc((size_t)n, sizeof *P), *raw = malloc((size_t)n * sizeof *raw);
     double *T = malloc((size_t)n * sizeof *T), *prom = calloc((size_t)n, sizeof *prom);
     int *cand = malloc((size_t)n * sizeof *cand);
-    if (!P || !raw || !T || !prom || !cand) goto done;
+    bool *peak = calloc((size_t)n, sizeof *peak);
+    if (!P || !raw || !T || !prom || !cand || !peak) goto done;
     for (int i = 0; i < n; i++) {
         double p[3], t[3];
         seg_line_at_s(line, i, p, t);
@@ -287,22 +311,14 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         P[i] = s / ws;
     }
     local_period(P, n, T);
-    /* candidate minima with their prominence over +/-SIDE_MM */
+    /* candidate minima with their prominence over +/-SIDE_MM; on slices
+     * thicker than a disc also maxima (see dip_weight) */
+    bool thick = w->spacing[2] > THICK_SLICE_MM;
     for (int i = 1; i + 1 < n; i++) {
-        if (!(P[i] <= P[i - 1] && P[i] < P[i + 1])) continue;
-        double l = P[i], r = P[i];
-        for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, P[j]);
-        for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, P[j]);
-        prom[i] = fmin(l, r) - P[i];
-        if (prom[i] < PROM_MIN) continue;
-        /* Narrow dips are discs; broad ones are the middle of a body or a
-         * lytic lesion: weight by the dip's width at half its depth. */
-        double half = P[i] + 0.5 * prom[i];
-        int a = i, b = i;
-        while (a > 0 && P[a - 1] < half) a--;
-        while (b + 1 < n && P[b + 1] < half) b++;
-        double rel = (b - a + 1) / T[i];
-        prom[i] *= rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25;
+        double v = dip_weight(P, n, i, T[i], 1.0);
+        if (v <= 0 && thick) v = dip_weight(P, n, i, T[i], -1.0), peak[i] = v > 0;
+        if (v <= 0) continue;
+        prom[i] = v;
         cand[nc++] = i;
     }
     /* Chain DP over pairs: best[q*nc+k] = best total of a chain whose last two
@@ -357,14 +373,15 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         disc_s[i] = disc_s[nd - 1 - i];
         disc_s[nd - 1 - i] = t;
     }
-    for (int k = 0; k < nd; k++) inferred[k] = false;
+    /* a disc seen only as its endplates' peak is not seen as such: flagged */
+    for (int k = 0; k < nd; k++) inferred[k] = peak[(int)disc_s[k]];
     nd = infer_hidden(disc_s, inferred, nd, max_discs, T, n);
     if (verbose)
         for (int k = 0; k < nd; k++)
             sp_log(SP_LOG_DEBUG, "segment: disc %d at %.0f mm, %.0f HU, prominence %.0f HU, local period %.0f mm%s", k,
                    disc_s[k], P[(int)disc_s[k]], prom[(int)disc_s[k]], T[(int)disc_s[k]],
-                   inferred[k] ? " (not seen: placed by the spacing)" : "");
+                   inferred[k] ? (peak[(int)disc_s[k]] ? " (not seen: its endplates' peak)" : " (not seen: placed by the spacing)") : "");
 done:
-    free(P), free(raw), free(T), free(prom), free(cand);
+    free(P), free(raw), free(T), free(prom), free(cand), free(peak);
     return nd;
 }

@@ -190,6 +190,7 @@ static void set(sp_seg_vertebra *v, double conf, bool unc, const char *anchor, c
  * from that anchor may be one off. The sacrum is tall by nature. */
 static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
 {
+    char inf[128] = ""; /* levels with an inferred disc: one flag, so the rest still fit */
     for (int k = 0; k < nlv; k++) {
         double len = lv[k].s_hi - lv[k].s_lo, nb[4];
         int n = 0;
@@ -209,17 +210,19 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
             r->vert[j].uncertain = true;
             r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
             snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
-                     lv[k].inferred ? (j == k ? "a disc of this segment was not seen, only placed by the spacing"
-                                             : "a disc on the way was placed by the spacing, not seen")
+                     lv[k].inferred ? (j == k ? "a disc of this segment was not seen, only inferred"
+                                             : "a disc on the way was inferred, not seen")
                                     : (j == k ? "this segment may hold two vertebrae" : "a segment on the way may hold two vertebrae"));
         }
         if (lv[k].inferred)
-            snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
-                     "a disc placed by the spacing, not seen (level %d); ", k);
+            snprintf(inf + strlen(inf), sizeof inf - strlen(inf), "%s%d", inf[0] ? ", " : "", k);
         else
             snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
                      "a segment %.0f mm tall (neighbours %.0f mm) may hold two vertebrae; ", len, ref);
     }
+    if (inf[0])
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
+                 "%s inferred, not seen (%s %s); ", strchr(inf, ',') ? "discs" : "a disc", strchr(inf, ',') ? "levels" : "level", inf);
 }
 
 void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
