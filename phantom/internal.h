@@ -72,6 +72,7 @@ struct sp_phantom_spec {
     /* tissue HU */
     double hu_cortex, cortex_mm, hu_trab, hu_disc, hu_muscle, hu_fat, hu_soft, hu_csf, hu_cord;
     double hu_lung, hu_air, hu_lytic, hu_blastic, hu_tumour, texture_hu;
+    double hu_aorta;          /* contrast-filled aortic lumen; NaN = no contrast (soft tissue) */
     /* scan */
     int nx, ny;
     double pixel_mm, slice_mm, thickness_mm, noise_hu, margin_mm;

@@ -304,6 +304,11 @@ static void soft(const sp_phantom_spec *s, const ph_plane *pl, const double p[3]
     case PH_T_LUNG: o->hu = (float)s->hu_lung; break;
     default: o->hu = (float)s->hu_soft; break;
     }
+    /* contrast: the aortic lumen (10 mm radius) in front of the body's left
+     * half, touching its anterolateral cortex, as in a portal venous CT */
+    if (isfinite(s->hu_aorta) && t != PH_T_AIR && t != PH_T_FAT &&
+        sq(x - (pl->sx + 0.3 * pl->W + 6)) + sq(y - (pl->sy - pl->D / 2 - 7)) < 10.0 * 10.0)
+        o->hu = (float)s->hu_aorta;
 }
 
 static double ilium_depth(const ph_scene *sc, int side, const double p[3])

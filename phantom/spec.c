@@ -150,6 +150,7 @@ static void set_defaults(sp_phantom_spec *s)
     s->hu_muscle = 50;
     s->hu_fat = -100;
     s->hu_soft = 40;
+    s->hu_aorta = NAN;
     s->hu_csf = 10;
     s->hu_cord = 35;
     s->hu_lung = -850;
@@ -281,7 +282,7 @@ static sp_status parse_sections(pctx *c, const cJSON *root, sp_phantom_spec *s)
     static const char *const tk[] = {"cortical_hu", "cortical_mm", "trabecular_hu", "disc_hu",
                                      "muscle_hu", "fat_hu", "soft_tissue_hu", "csf_hu",
                                      "cord_hu", "lung_hu", "air_hu", "lytic_hu", "blastic_hu",
-                                     "tumour_soft_tissue_hu", "texture_hu", NULL};
+                                     "tumour_soft_tissue_hu", "texture_hu", "aorta_hu", NULL};
     static const char *const sk[] = {"matrix", "pixel_mm", "slice_mm", "thickness_mm",
                                      "noise_hu", "supersample", "fov_from", "fov_to",
                                      "margin_mm", "center_mm", NULL};
@@ -347,7 +348,8 @@ static sp_status parse_sections(pctx *c, const cJSON *root, sp_phantom_spec *s)
             (st = get_num(c, o, "lytic_hu", "tissue", -100, 300, &s->hu_lytic)) ||
             (st = get_num(c, o, "blastic_hu", "tissue", 300, 3000, &s->hu_blastic)) ||
             (st = get_num(c, o, "tumour_soft_tissue_hu", "tissue", -100, 300, &s->hu_tumour)) ||
-            (st = get_num(c, o, "texture_hu", "tissue", 0, 200, &s->texture_hu)))
+            (st = get_num(c, o, "texture_hu", "tissue", 0, 200, &s->texture_hu)) ||
+            (st = get_num(c, o, "aorta_hu", "tissue", 0, 600, &s->hu_aorta)))
             return st;
     }
     if ((o = cJSON_GetObjectItemCaseSensitive(root, "scan"))) {

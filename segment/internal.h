@@ -106,6 +106,12 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
                               const seg_level *lv, int nlv, bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi,
                               uint8_t *lab);
 
+/* vessels.c: removes from labels 1..nlv the pieces without cortex in front
+ * of a vertebra's body (a contrast-filled aorta), and an edge fragment
+ * (SEG_EDGE_LO / nlv + 1, when *got_lo / *got_hi) without cortex, clearing
+ * its flag. Fine in-plane grids only (<= 1.25 mm). */
+void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, bool *got_hi);
+
 /* parts.c: per level local frame and parts map on the canonical grid. On
  * entry vert[k].body_centre and axis_si hold the centreline point and
  * tangent in canonical mm; on return every vert[] field it owns is in LPS.
