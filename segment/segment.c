@@ -187,6 +187,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     }
     bool got_lo = false, got_hi = false;
     st = seg_label_instances(&c, &w, L, lv, nlv, cut_lo && !lv[0].sacrum, cut_hi, &got_lo, &got_hi, lab);
+    sp_log(SP_LOG_DEBUG, "segment: instance growth done at %.2f s", sp_now() - t0);
     if (st == SP_OK) seg_drop_vessels(&c, lab, nlv, &got_lo, &got_hi);
     if (st == SP_OK && (got_lo || got_hi)) nlv = add_edge_levels(&c, lab, lv, nlv, got_lo, got_hi, r);
     sp_log(SP_LOG_DEBUG, "segment: instances done at %.2f s", sp_now() - t0);
