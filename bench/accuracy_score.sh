@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build-score}
 WORK=${2:-${ACC_SCORE_WORK:-/tmp/spinemet_accuracy_score}}
 BIN=$BUILD/pipeline/spinemet
-SPECS="normal lytic_l1_collapse blastic_t7 mixed_bilateral_t10 translation_t12_l1 osteoporotic_fracture thick_slice scoliosis"
+SPECS="normal lytic_l1_collapse blastic_t7 mixed_bilateral_t10 translation_t12_l1 osteoporotic_fracture thick_slice scoliosis contrast_aorta"
 # Held out: phantoms no threshold was tuned on (bench/heldout/, written after
 # the rules were set); reported in their own tables.
 HELDOUT=$(cd "$ROOT/bench/heldout" && ls *.json | sed 's/\.json$//' | tr '\n' ' ')

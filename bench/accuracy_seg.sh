@@ -13,9 +13,10 @@ WORK=${ACC_WORK:-/tmp/spinemet-accuracy}
 mkdir -p "$WORK"
 rows="$WORK/rows.md"; : >"$rows"; : >"$WORK/uncertain.txt"; : >"$WORK/flags.md"  # a stopped earlier run left rows there
 
-echo "## Phantoms (sample_data/*.json, our segmentation vs truth_vertebrae / truth_parts)"
+echo "## Phantoms (sample_data/*.json and the held-out bench/heldout/*.json, our segmentation vs truth_vertebrae / truth_parts)"
 echo
-for spec in sample_data/*.json; do
+# sample_data/ (tuned on) and bench/heldout/ (written after the rules were set)
+for spec in sample_data/*.json bench/heldout/*.json; do
   name=$(basename "$spec" .json)
   [ "$name" = full_size ] && continue
   d="$WORK/$name"
