@@ -321,10 +321,16 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                 if (!(f & M_IN)) continue;
                 size_t i = sp_vol_idx(c->lab, x + b[0], y + b[2], z + b[4]);
                 int pt = parts[i], les = (f & (M_LYTIC | M_BLASTIC)) != 0;
+                /* a pedicle is compact bone: soft-tissue HU inside it (not
+                 * its partial-volume surface) is tumour replacing it, even
+                 * where it is too thin to hold a seed of SP_LESION_MIN_ML or
+                 * to join the body's lesion through interior voxels; counted
+                 * for the pedicle share only (the character needs a lesion) */
+                int ped_tum = les || ((f & M_LCAND) && !(f & M_SURFACE));
                 double p[3], q[3];
                 sc_voxel_lps(c, x + b[0], y + b[2], z + b[4], p);
                 for (int a = 0; a < 3; a++) q[a] = p[a] - v->centre[a];
-                bool isbody = sc_is_body_at(c, k, p, pt);
+                bool isbody = sc_is_body_at(c, k, p, pt), in_ped = false;
                 if (!isbody && v->canal_ok && v->h.ok) {
                     /* geometric pedicle: bone behind the posterior wall, in
                      * the front 60 % of the canal's depth, lateral to the
@@ -333,13 +339,13 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                     if (a >= v->h.wall_t && a <= v->h.wall_t + 0.6 * v->canal_depth &&
                         au >= v->canal_halfwidth - 1.5 && au <= v->canal_halfwidth + SC_PEDICLE_WIDTH_MM) {
                         int s = u >= 0 ? 0 : 1; /* v->lr points to the patient's left */
-                        gped[s]++, gped_les[s] += les;
+                        gped[s]++, gped_les[s] += ped_tum, in_ped = true;
                     }
                 }
                 if (isbody) body++, body_les += les;
                 else if (pt == SP_SEG_PART_PEDICLE_L || pt == SP_SEG_PART_PEDICLE_R) {
                     int s = pt == SP_SEG_PART_PEDICLE_L ? 0 : 1;
-                    ped[s]++, ped_les[s] += les;
+                    ped[s]++, ped_les[s] += ped_tum, in_ped = true;
                 } else if (pt == SP_SEG_PART_POSTERIOR_L || pt == SP_SEG_PART_POSTERIOR_R) {
                     int s = pt == SP_SEG_PART_POSTERIOR_L ? 0 : 1;
                     double u = fabs(sp_dot3(q, v->lr)), a = sp_dot3(q, v->ap);
@@ -349,13 +355,16 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                     else
                         lam[s]++, lam_les[s] += les;
                 }
-                if (!les) continue;
-                if (f & M_LYTIC) nl++, hl[hbin(ct[i])]++;
-                else nb++, hb[hbin(ct[i])]++;
-                if ((f & M_SURFACE) && (f & M_LYTIC) && (sc_is_body_at(c, k, p, pt) || pt == SP_SEG_PART_PEDICLE_L ||
-                                                         pt == SP_SEG_PART_PEDICLE_R))
-                    surf_les++;
-                for (int a = 0; a < 3; a++) sum[a] += p[a];
+                bool zone_only = !les && in_ped && ped_tum; /* pedicle tumour (above): its WBB zones too */
+                if (!les && !zone_only) continue;
+                if (les) {
+                    if (f & M_LYTIC) nl++, hl[hbin(ct[i])]++;
+                    else nb++, hb[hbin(ct[i])]++;
+                    if ((f & M_SURFACE) && (f & M_LYTIC) &&
+                        (sc_is_body_at(c, k, p, pt) || pt == SP_SEG_PART_PEDICLE_L || pt == SP_SEG_PART_PEDICLE_R))
+                        surf_les++;
+                    for (int a = 0; a < 3; a++) sum[a] += p[a];
+                }
                 /* WBB: zone around the canal centre; layer B within 3 mm of the surface, else C */
                 if (v->canal_ok) {
                     double qc[3];
