@@ -31,6 +31,7 @@
 
 #define BINS 160 /* 1 mm bins from -40 to +120 mm along AP */
 #define LATERAL_MARGIN_MM 3.0 /* beyond the body's half width, in front of its wall: rib */
+#define ARCH_GAP_MM 4 /* a gap this short (1 mm bins) is inside a hollow arch; the canal is >= 10 mm deep */
 
 typedef struct frame3 {
     double o[3], si[3], ap[3], lr[3];
@@ -159,6 +160,16 @@ static void level_frame(const seg_canon *c, const uint8_t *lab, int k, const dou
     while (b > 40 && hist[b] < thr) b--; /* last occupied bin: tip of the arch */
     int arch_end = b;
     while (b > 40 && hist[b] >= thr) b--; /* through the arch */
+    /* An osteoporotic arch is hollow: its lamina shows gaps of a few mm.
+     * The canal is at least 10 mm front to back, so a gap under 4 mm is
+     * still inside the arch (osteoporotic T6 read its wall 26 mm back). */
+    for (;;) {
+        int g = b;
+        while (g > 40 && hist[g] < thr) g--;
+        if (g <= 40 || b - g >= ARCH_GAP_MM) break;
+        b = g;
+        while (b > 40 && hist[b] >= thr) b--;
+    }
     int arch_front = b + 1;
     while (b > 40 && hist[b] < thr) b--; /* through the canal */
     if (b > 40 && arch_end > arch_front && b + 1 - 40.0 <= 30.0) {
