@@ -119,9 +119,15 @@ static void local_period(const double *P, int n, double *T)
             double r = num / sqrt(d0 * d1);
             if (r > best) best = r, arg = lag;
         }
-        T[i] = (b - a) >= 70 ? arg : 0; /* too little profile near an end to tell */
+        /* Too little profile near an end to tell; and a maximum at the
+         * shortest lag is no period: the correlation is still falling from
+         * lag 0 (a bright blastic body or the endplate pairs dominate the
+         * profile), and no vertebra plus disc is that short (T1 ~21 mm). */
+        T[i] = (b - a) >= 70 && arg > LAG_MIN ? arg : 0;
     }
-    /* ends: the nearest reliable period */
+    bool *known = malloc((size_t)n * sizeof *known); /* NULL: every estimate counts */
+    for (int i = 0; known && i < n; i++) known[i] = T[i] > 0;
+    /* gaps: the nearest reliable period */
     int f = 0, l = n - 1;
     while (f < n && T[f] == 0) f++;
     while (l >= 0 && T[l] == 0) l--;
@@ -139,7 +145,7 @@ static void local_period(const double *P, int n, double *T)
         double a = 0, b = 0;
         bool *use = malloc((size_t)n * sizeof *use);
         if (use) {
-            for (int i = 0; i < n; i++) use[i] = true;
+            for (int i = 0; i < n; i++) use[i] = !known || known[i];
             for (int pass = 0; pass < 3; pass++) {
                 double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
                 for (int i = 0; i < n; i++)
@@ -148,14 +154,16 @@ static void local_period(const double *P, int n, double *T)
                 if (sw < 20 || fabs(den) < 1e-9) break;
                 b = (sw * sxy - sx * sy) / den;
                 a = (sy - b * sx) / sw;
-                for (int i = 0; i < n; i++) use[i] = fabs(T[i] - (a + b * i)) <= 0.25 * (a + b * i);
+                for (int i = 0; i < n; i++) use[i] = (!known || known[i]) && fabs(T[i] - (a + b * i)) <= 0.25 * (a + b * i);
             }
             if (a != 0 || b != 0)
                 for (int i = 0; i < n; i++) T[i] = fmin(LAG_MAX, fmax(LAG_MIN, a + b * i));
             free(use);
+            free(known);
             return;
         }
     }
+    free(known);
     /* short profiles: median over +/-30 mm */
     double *tmp = malloc((size_t)n * sizeof *tmp);
     if (!tmp) return;

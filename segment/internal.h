@@ -18,6 +18,8 @@
 #define SEG_BODY_HU (-400)      /* soft tissue vs air: the patient outline */
 #define SEG_BONE_HU 110         /* trabecular bone and denser (osteopenic marrow at 3 mm is ~120-170) */
 #define SEG_DENSE_HU 450        /* cortical bone: not reached by contrast blood */
+#define SEG_CORTEX_HU 300       /* cortex, also in 3 mm voxels; portal venous blood (150-250) stays below */
+#define SEG_CORTEX_SHARE 0.02   /* share of a piece of bone at SEG_CORTEX_HU that shows it has cortex */
 #define SEG_WORK_MM 1.5         /* work grid spacing target */
 #define SEG_MAX_SAMPLES 2048    /* centreline samples */
 

@@ -25,7 +25,7 @@
 
 #include "core/sp_log.h"
 
-#define VESSEL_CORTEX_HU 300 /* cortex, also at 3 mm voxels; contrast blood (portal venous) stays below */
+#define VESSEL_CORTEX_HU SEG_CORTEX_HU /* cortex, also at 3 mm voxels; contrast blood (portal venous) stays below */
 #define VESSEL_MIN_ML 1.0    /* a vessel worth removing; process tips and marrow islands are smaller */
 #define VESSEL_MAX_PIXEL_MM 1.25 /* finer in-plane grids resolve the cortex (>= VESSEL_CORTEX_HU) */
 
@@ -169,7 +169,7 @@ static bool fragment_without_cortex(const seg_canon *c, const uint8_t *lab, uint
                 if (lab[i] != l) continue;
                 n++, dense += c->hu[i] >= VESSEL_CORTEX_HU;
             }
-    return n > 0 && dense * 50 < n; /* under 2 % */
+    return n > 0 && dense < SEG_CORTEX_SHARE * n;
 }
 
 void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, bool *got_hi)
