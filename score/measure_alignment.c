@@ -10,7 +10,9 @@
  * none; + = anterior / left. The expected sagittal angle at a disc is a
  * least-squares line through the angles of the other discs within four
  * positions that touch no collapsed or lesion level (the patient's own
- * profile), else their median, else none. Cobb: the largest difference of
+ * profile), else their median (uncertain by SP_SINS_PROFILE_STEP_DEG per
+ * level to the nearest of them: a level's deviation is counted beyond
+ * that), else none. Cobb: the largest difference of
  * coronal tilt between two levels; the levels between them (inclusive) lie
  * in the curve. Pure arithmetic on the frames; serial. */
 #define SP_SCORE_INTERNAL
@@ -108,7 +110,7 @@ void sc_measure_alignment(sp_score_result *r)
         }
         d->translation_lat_mm = sp_dot3(q, lr);
         d->depth_mm = L->h.ok ? L->h.depth : NAN;
-        d->expected_sagittal_deg = NAN;
+        d->expected_sagittal_deg = d->expected_tol_deg = NAN;
     }
     /* expected sagittal angle from the patient's own clean discs */
     for (int i = 0; i + 1 < n; i++) {
@@ -126,25 +128,37 @@ void sc_measure_alignment(sp_score_result *r)
             xs[m] = j - i, ys[m] = disc[j].sagittal_deg, m++;
         }
         if (m >= 3) {
+            disc[i].expected_tol_deg = 0.0;
             double mx = 0, my = 0, sxx = 0, sxy = 0;
             for (int j = 0; j < m; j++) mx += xs[j], my += ys[j];
             mx /= m, my /= m;
             for (int j = 0; j < m; j++) sxx += (xs[j] - mx) * (xs[j] - mx), sxy += (xs[j] - mx) * (ys[j] - my);
             disc[i].expected_sagittal_deg = sxx > 0 ? my - (sxy / sxx) * mx : my;
         } else if (m > 0) {
+            /* a median has no slope: the profile changes along the spine by
+             * up to SP_SINS_PROFILE_STEP_DEG per level, so the nearer the
+             * reference, the better it predicts this disc (one clean disc
+             * two levels away read 8 deg off at thick-slice L2/L3) */
+            double dmin = 4.0;
+            for (int j = 0; j < m; j++) dmin = fmin(dmin, fabs(xs[j]));
+            disc[i].expected_tol_deg = SP_SINS_PROFILE_STEP_DEG * dmin;
             qsort(ys, (size_t)m, sizeof ys[0], cmp_double);
             disc[i].expected_sagittal_deg = m % 2 ? ys[m / 2] : 0.5 * (ys[m / 2 - 1] + ys[m / 2]);
         }
     }
     /* the scan's own scatter about the expected profile: at the discs
      * between levels without a lesion (a collapse found on a noisy scan may
-     * be noise itself); a deviation must stand out of it */
+     * be noise itself); a deviation must stand out of it. Beyond the
+     * expected angle's tolerance: the profile's own change between a disc
+     * and a distant reference is anatomy, not noise (thick-slice discs
+     * with one reference 3-4 levels away made it 15 deg, and the SINS
+     * threshold 30 deg) */
     {
         double dv[SP_SEG_MAX_VERT];
         int m = 0;
         for (int i = 0; i + 1 < n; i++)
             if (disc[i].ok && !isnan(disc[i].expected_sagittal_deg) && !has_lesion(&r->v[i]) && !has_lesion(&r->v[i + 1]))
-                dv[m++] = fabs(disc[i].sagittal_deg - disc[i].expected_sagittal_deg);
+                dv[m++] = fmax(0.0, fabs(disc[i].sagittal_deg - disc[i].expected_sagittal_deg) - disc[i].expected_tol_deg);
         if (m >= 5) {
             qsort(dv, (size_t)m, sizeof dv[0], cmp_double);
             r->sagittal_scatter_deg = 1.4826 * (m % 2 ? dv[m / 2] : 0.5 * (dv[m / 2 - 1] + dv[m / 2]));
@@ -197,7 +211,7 @@ void sc_measure_alignment(sp_score_result *r)
             if (!d->translation_confirmed) tr = fmin(tr, 0.0); /* seen, not confirmed: counts as none */
             if (isnan(v->translation_mm) || tr > v->translation_mm) v->translation_mm = tr;
             if (!isnan(d->expected_sagittal_deg)) {
-                double dev = fabs(d->sagittal_deg - d->expected_sagittal_deg);
+                double dev = fmax(0.0, fabs(d->sagittal_deg - d->expected_sagittal_deg) - d->expected_tol_deg);
                 if (isnan(v->sagittal_dev_deg) || dev > v->sagittal_dev_deg) v->sagittal_dev_deg = dev;
             }
             if (isnan(v->coronal_deg) || fabs(d->coronal_deg) > v->coronal_deg) v->coronal_deg = fabs(d->coronal_deg);

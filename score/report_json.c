@@ -263,6 +263,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         cJSON_AddStringToObject(q, "lower", d ? r->v[k + 1].name : v->name);
         num(q, "sagittal_deg", dd->sagittal_deg);
         num(q, "expected_sagittal_deg", dd->expected_sagittal_deg);
+        num(q, "expected_sagittal_tol_deg", dd->expected_tol_deg);
         num(q, "coronal_deg", dd->coronal_deg);
         num(q, "translation_ap_mm", dd->translation_ap_mm);
         num(q, "translation_lateral_mm", dd->translation_lat_mm);
@@ -281,7 +282,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
                                         "neighbours' axes (own axis off theirs)"};
     snprintf(m, sizeof m,
              "kyphosis = sum of the sagittal angles at the discs above and below (+ kyphosis); worst confirmed "
-             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| %.1f deg (counts from %.1f: the "
+             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| beyond the expected angle's tolerance %.1f deg (counts from %.1f: the "
              "scan's profile scatters %.1f); worst |coronal| %.1f deg; "
              "Cobb %.1f deg; body axis from %s%s%s",
              v->translation_mm, v->translation_measured_mm, v->sagittal_dev_deg, r->sagittal_thr_deg,

@@ -38,6 +38,11 @@ extern "C" {
 #define SP_SINS_ANGLE_DEV_DEG 5.0       /* sagittal deviation from the expected profile, or coronal angle */
 #define SP_SINS_COBB_DEG 10.0           /* level inside a coronal curve of at least this */
 #define SP_SINS_ANGLE_NOISE_K 2.0       /* sagittal deviation must also reach this x the scan's profile scatter */
+#define SP_SINS_PROFILE_STEP_DEG 3.5    /* normal change of the sagittal disc angle per level (lumbar lordosis
+                                           grows ~3-4 deg per level toward L5/S1; thoracolumbar kyphosis turns
+                                           to lordosis at that rate): an expected angle taken as the median of
+                                           fewer than 3 discs (no slope) is uncertain by this x the distance in
+                                           levels to its nearest reference disc */
 #define SP_POSTEROLATERAL_PCT 10.0      /* share of a pedicle or facet that is tumour */
 #define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
 #define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
@@ -176,6 +181,8 @@ typedef struct sp_score_lesion {
 typedef struct sp_score_disc {
     bool ok;
     double sagittal_deg, expected_sagittal_deg, coronal_deg;
+    double expected_tol_deg;     /* uncertainty of the expected angle from its references' distance (0: a line
+                                    through >= 3 discs; NAN: no expected angle) */
     double translation_ap_mm, translation_lat_mm; /* upper rel. to lower, + anterior / left */
     double depth_mm;             /* lower body's depth */
     /* a translation counts for SINS only when confirmed: both levels' masks
@@ -225,7 +232,9 @@ typedef struct sp_score_vertebra {
     sp_score_lesion les;
     sp_score_disc above, below;  /* at the disc above / below (ok=false at the ends) */
     double cobb_deg;             /* coronal curve containing this level; 0 none */
-    double translation_mm, sagittal_dev_deg, coronal_deg; /* worst of the two discs (translation: confirmed ones) */
+    double translation_mm, sagittal_dev_deg, coronal_deg; /* worst of the two discs (translation: confirmed ones;
+                                                             sagittal: |sagittal - expected| less the expected
+                                                             angle's tolerance, >= 0) */
     double translation_measured_mm; /* worst translation measured at the two discs, confirmed or not */
     sp_score_sins sins;
 } sp_score_vertebra;

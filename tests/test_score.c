@@ -138,6 +138,11 @@ Test(score, lytic_lesion_character_side_and_sins)
     cr_expect_eq(l1->sins.bone_lesion, (int)num(ts, "bone_lesion", NULL));
     cr_expect_eq(l1->sins.posterolateral, (int)num(ts, "posterolateral", NULL));
     cr_expect_eq(l1->sins.collapse, (int)num(ts, "collapse", NULL));
+    cr_expect_eq(l1->sins.alignment, (int)num(ts, "alignment", NULL));
+    /* the only clean reference of L1's discs lies two levels away: the
+     * expected angle (a median, no slope) is uncertain by two profile steps */
+    cr_expect(fabs(l1->above.expected_tol_deg - 2.0 * SP_SINS_PROFILE_STEP_DEG) < 1e-9, "tolerance %.2f",
+              l1->above.expected_tol_deg);
     cr_expect_eq(l1->sins.pain, -1);
     cr_expect_eq(l1->sins.total_max - l1->sins.total_min, 3);
     cr_expect(abs(l1->sins.imaging_subtotal - (int)num(ts, "imaging_subtotal", NULL)) <= 1, "subtotal %d",
