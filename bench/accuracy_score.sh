@@ -32,7 +32,7 @@ import json, os, sys
 work, tuned, heldout = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def table(mode, specs, title):
     hs=[]; by_dz={}; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
-    tot=[0,0]; jac=[]; rows=[]
+    tot=[0,0]; jac=[]; rows=[]; fp=[0,0]
     for s in specs:
         d=f'{work}/{s}'; p=f'{d}/{mode}/report.json'
         if not os.path.exists(p): rows.append(f'| {s} | (no report) |'); continue
@@ -40,6 +40,14 @@ def table(mode, specs, title):
         rv={v['level']:v for v in r['vertebrae']}
         for v in t['vertebrae']:
             x=rv.get(v['name'])
+            if v['label']==26 and v['in_fov']!='none' and not v['lesion']:
+                # the sacrum: no heights, but a lesion reported there is false (the phantom has none)
+                xs=rv.get('S')
+                if xs: fp[1]+=1
+                if xs and xs['lesion']['character'] not in ('none','not assessed'):
+                    fp[0]+=1
+                    rows.append(f"| {s} | S | FALSE {xs['lesion']['character']} ({xs['lesion']['lytic_ml']} ml lytic, {xs['lesion']['blastic_ml']} ml blastic)/none | | | |")
+                continue
             if v['in_fov']!='full' or v['name']=='S1' or v['label']==26: continue
             if x is None or x['heights_mm'] is None:
                 gen[1]+=1; continue
@@ -59,8 +67,11 @@ def table(mode, specs, title):
                 jac.append(len(a&b)/len(a|b) if a|b else 1.0)
                 rows.append(f"| {s} | {v['name']} | {x['lesion']['character']}/{tc} | " +
                   " ".join(f"{xs.get(k)}/{ts.get(k)}" for k in comp) + f" | {xs.get('imaging_subtotal')}/{ts['imaging_subtotal']} | {sorted(b)}/{sorted(a)} |")
-            elif x['lesion']['character']!='none':
-                rows.append(f"| {s} | {v['name']} | FALSE {x['lesion']['character']}/none | | | |")
+            else:
+                fp[1]+=1
+                if x['lesion']['character']!='none':
+                    fp[0]+=1
+                    rows.append(f"| {s} | {v['name']} | FALSE {x['lesion']['character']}/none | | | |")
     hs.sort()
     pct=lambda a:f'{100*a[0]/a[1]:.0f} % ({a[0]}/{a[1]})' if a[1] else 'n/a'
     print(f'\n### {title}\n')
@@ -73,6 +84,7 @@ def table(mode, specs, title):
             print(f'| heights within 1 mm at {dz:g} mm slices (median error) | {100*sum(h<=1 for h in e)/len(e):.0f} % of {len(e)} ({e[len(e)//2]:.2f} mm) | 100 % |')
     print(f'| Genant grade exact | {pct(gen)} | >= 90 % |')
     print(f'| lesion character right | {pct(ch)} | >= 90 % |')
+    print(f'| lesion-free levels (sacrum included) reported with a lesion | {pct(fp)} | 0 % |')
     for k,v in comp.items(): print(f'| SINS {k} exact | {pct(v)} | >= 90 % |')
     print(f'| SINS imaging subtotal within +-1 | {pct(tot)} | >= 95 % |')
     if jac: print(f'| WBB zones Jaccard, mean (min) | {sum(jac)/len(jac):.2f} ({min(jac):.2f}) | >= 0.8 |')
