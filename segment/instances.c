@@ -215,6 +215,118 @@ static bool claim_edge(const seg_canon *c, uint8_t *lab, int z0, const double p0
     return keep;
 }
 
+/* The 26-connected neighbours of voxel p inside the grid, in a fixed order. */
+static int neighbours26(const seg_canon *c, size_t p, size_t nb[26])
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2], k = 0;
+    size_t nxy = (size_t)nx * ny;
+    int x = (int)(p % nx), y = (int)((p / nx) % ny), z = (int)(p / nxy);
+    for (int dz = -1; dz <= 1; dz++)
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++) {
+                int X = x + dx, Y = y + dy, Z = z + dz;
+                if ((dx | dy | dz) == 0 || X < 0 || Y < 0 || Z < 0 || X >= nx || Y >= ny || Z >= nz) continue;
+                nb[k++] = (size_t)Z * nxy + (size_t)Y * nx + X;
+            }
+    return k;
+}
+
+/* Whether seed piece q[0..n) of level mark m reaches a seed of another
+ * level through unseeded bone (lab 1) within depth steps (6-connected).
+ * seen: 0 outside; the region voxels it visits are reset before it returns. */
+static bool piece_meets_other(const seg_canon *c, const uint8_t *lab, uint8_t *seen, const uint32_t *q, size_t n,
+                              uint8_t m, int nlv, int depth, uint32_t **rq, size_t *rcap)
+{
+    size_t head = 0, tail = 0, lvl_end;
+    bool met = false;
+    for (size_t h = 0; h < n && !met; h++) {
+        size_t nb[6];
+        int k = neighbours6(c, q[h], nb);
+        for (int j = 0; j < k && !met; j++) {
+            uint8_t o = lab[nb[j]];
+            if (o >= 2 && o < 2 + nlv && o != m) met = true;
+            else if (o == 1 && !seen[nb[j]]) {
+                if (tail == *rcap) {
+                    uint32_t *g = realloc(*rq, (*rcap * 2 + 64) * sizeof **rq);
+                    if (!g) break;
+                    *rq = g, *rcap = *rcap * 2 + 64;
+                }
+                seen[nb[j]] = 2, (*rq)[tail++] = (uint32_t)nb[j];
+            }
+        }
+    }
+    for (int d = 1; d < depth && !met && head < tail; d++)
+        for (lvl_end = tail; head < lvl_end && !met; head++) {
+            size_t nb[6];
+            int k = neighbours6(c, (*rq)[head], nb);
+            for (int j = 0; j < k && !met; j++) {
+                uint8_t o = lab[nb[j]];
+                if (o >= 2 && o < 2 + nlv && o != m) met = true;
+                else if (o == 1 && !seen[nb[j]]) {
+                    if (tail == *rcap) {
+                        uint32_t *g = realloc(*rq, (*rcap * 2 + 64) * sizeof **rq);
+                        if (!g) break;
+                        *rq = g, *rcap = *rcap * 2 + 64;
+                    }
+                    seen[nb[j]] = 2, (*rq)[tail++] = (uint32_t)nb[j];
+                }
+            }
+        }
+    for (size_t h = 0; h < tail; h++) seen[(*rq)[h]] = 0;
+    return met;
+}
+
+/* A level's body seed is its own bone between its two disc planes. Where a
+ * body is tilted against the plane (a collapsed, translated level), the
+ * neighbour's endplate corner crosses the plane and is seeded as this level
+ * (translation T12: 20 seed voxels of its anterior-superior corner seeded
+ * as T11). Such a piece is not connected (26-connected, body seeds only) to
+ * the level's largest piece, and it meets the neighbour's seeds through the
+ * unseeded bone of the plane's margin band (2 x SEED_MARGIN_MM): it becomes
+ * plain growth region (lab 1) and goes to the bone it is part of. Specks of
+ * dense trabecular bone in hollow marrow (osteoporosis) are separate pieces
+ * too, but meet nothing and stay seeds (demoting them cost osteoporotic T7
+ * 0.04 body Dice). Pedicle seeds are pieces of their own by design and are
+ * not judged. Serial, index order: independent of threads. */
+static sp_status keep_main_seed_pieces(const seg_canon *c, uint8_t *lab, const uint8_t *body, int nlv)
+{
+    size_t nvox = (size_t)c->n[0] * c->n[1] * c->n[2], nseed = 0, rcap = 0;
+    for (size_t i = 0; i < nvox; i++) nseed += body[i] && lab[i] >= 2 && lab[i] < 2 + nlv;
+    uint32_t *q = malloc((nseed ? nseed : 1) * sizeof *q), *rq = NULL;
+    uint8_t *seen = calloc(nvox, 1);
+    size_t best[SP_SEG_MAX_VERT + 2] = {0}, best_at[SP_SEG_MAX_VERT + 2] = {0};
+    if (!q || !seen) {
+        free(q), free(seen);
+        return SP_ENOMEM;
+    }
+    double smin = fmin(c->spacing[0], fmin(c->spacing[1], c->spacing[2]));
+    int depth = (int)ceil(2.0 * SEED_MARGIN_MM / smin) + 1;
+    size_t tail = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        memset(seen, 0, nvox), tail = 0;
+        for (size_t i = 0; i < nvox; i++) {
+            uint8_t m = lab[i];
+            if (!body[i] || m < 2 || m >= 2 + nlv || seen[i]) continue;
+            size_t start = tail;
+            seen[i] = 1, q[tail++] = (uint32_t)i;
+            for (size_t h = start; h < tail; h++) {
+                size_t nb[26];
+                int k = neighbours26(c, q[h], nb);
+                for (int j = 0; j < k; j++)
+                    if (body[nb[j]] && lab[nb[j]] == m && !seen[nb[j]]) seen[nb[j]] = 1, q[tail++] = (uint32_t)nb[j];
+            }
+            if (pass == 0 && tail - start > best[m]) best[m] = tail - start, best_at[m] = start;
+            if (pass == 1 && start != best_at[m] &&
+                piece_meets_other(c, lab, seen, q + start, tail - start, m, nlv, depth, &rq, &rcap))
+                for (size_t h = start; h < tail; h++) seen[q[h]] = 3; /* demoted after the pass */
+        }
+    }
+    for (size_t i = 0; i < nvox; i++)
+        if (seen[i] == 3) lab[i] = 1;
+    free(q), free(rq), free(seen);
+    return SP_OK;
+}
+
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
                               bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi, uint8_t *lab)
 {
@@ -232,6 +344,8 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
     if (has_hi) disc_plane(c, w, L, lv[nlv - 1].s_hi, false, &outer[1]);
     const plane *po = outer;
     memset(lab, 0, nvox);
+    uint8_t *body = calloc(nvox, 1); /* 1 = body seed (within SEED_RADIUS_MM of the line) */
+    if (!body) return SP_ENOMEM;
     /* 1 = in the growth region (bone inside the cylinder), 2+level = seed. */
     const int16_t *hu = c->hu;
     const plane *plc = pl;
@@ -241,7 +355,7 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
      * 5 mm phantom fell, finer phantoms gained). */
     const bool band_ok = c->spacing[0] <= 2.5 && c->spacing[1] <= 2.5 && c->spacing[2] <= 2.5;
     /* omp: iteration z writes lab[z*nxy .. (z+1)*nxy) only. */
-    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi, band_ok) schedule(dynamic, 4))
+    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, body, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi, band_ok) schedule(dynamic, 4))
     for (int z = 0; z < nz; z++) {
         double p[3], t[3];
         if (!line_at(c, w, L, z, p, t)) continue;
@@ -264,9 +378,12 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
                 if (has_hi) dhi = signed_dist(&po[1], X);
                 if (has_lo && dlo < SEED_MARGIN_MM) continue;
                 if (has_hi && dhi > -SEED_MARGIN_MM) continue;
-                if (margin >= SEED_MARGIN_MM && m < nlv) lab[i] = (uint8_t)(2 + m);
+                if (margin >= SEED_MARGIN_MM && m < nlv) lab[i] = (uint8_t)(2 + m), body[i] = r <= SEED_RADIUS_MM;
             }
     }
+    sp_status st = keep_main_seed_pieces(c, lab, body, nlv);
+    free(body);
+    if (st != SP_OK) return st;
     /* Seeds into the queue in index order. */
     size_t cap = 0;
     for (size_t i = 0; i < nvox; i++) cap += lab[i] != 0;
