@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "core/sp_fs.h"
 #include "core/sp_log.h"
 #include "core/sp_omp.h"
 #include "exit_codes.h"
@@ -120,12 +121,6 @@ static void stage_done(progress *p, const char *name, double seconds)
 {
     p->n++;
     if (p->on) sp_log(SP_LOG_INFO, "[%d/5] %-8s %6.2f s", p->n, name, seconds);
-}
-
-static sp_status make_dir(const char *dir, sp_err *err)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return sp_fail(err, SP_EIO, "%s: cannot create (%s)", dir, strerror(errno));
-    return SP_OK;
 }
 
 /* Loads PATH like sp_io_load, keeping the scan for the DICOM references. */
@@ -359,7 +354,7 @@ int sp_cmd_analyze(int argc, char **argv)
             snprintf(err.msg, sizeof err.msg, "%s (%dx%dx%d voxels): %.*s", argv[optind], ct->nx, ct->ny, ct->nz, 400, m);
         }
     }
-    if (st == SP_OK) st = make_dir(outdir, &err);
+    if (st == SP_OK) st = sp_mkdir_p(outdir, &err); /* parents too, as a user expects of -o */
     if (st == SP_OK) st = sp_seg_write(seg, outdir, &err);
     in.seconds_segment = sp_now() - t0;
     if (st == SP_OK) stage_done(&pg, "segment", in.seconds_segment);

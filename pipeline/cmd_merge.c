@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/sp_fs.h"
 #include "batch.h"
 #include "commands.h"
 #include "core/sp_log.h"
@@ -175,8 +176,9 @@ int sp_cmd_merge(int argc, char **argv)
         else return merge_usage(stderr), SP_EXIT_USAGE;
     }
     if (!out || optind >= argc) return merge_usage(stderr), SP_EXIT_USAGE;
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        sp_log(SP_LOG_ERROR, "%s: cannot create (%s)", out, strerror(errno));
+    sp_err merr = {0};
+    if (sp_mkdir_p(out, &merr) != SP_OK) {
+        sp_log(SP_LOG_ERROR, "%s", merr.msg);
         return SP_EXIT_IO;
     }
     sp_cohort *coh = sp_cohort_new();

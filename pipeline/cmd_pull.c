@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/sp_fs.h"
 #include "batch.h"
 #include "commands.h"
 #include "core/sp_log.h"
@@ -228,8 +229,7 @@ int sp_cmd_pull(int argc, char **argv)
     sp_dw_opts dopts = {o.url, o.userpwd, o.timeout};
     sp_status st = sp_dw_new(&dopts, &c, &err);
     sp_net_mask_password(o.user_arg);
-    if (st == SP_OK && mkdir(o.outdir, 0777) != 0 && errno != EEXIST)
-        st = sp_fail(&err, SP_EIO, "%s: cannot create (%s)", o.outdir, strerror(errno));
+    if (st == SP_OK) st = sp_mkdir_p(o.outdir, &err);
     if (st == SP_OK && (lock = lock_dir(o.outdir, &err)) < 0) st = SP_EIO;
     if (st == SP_OK) st = find_studies(c, &o, &uids, &n, &err);
     if (st == SP_OK && n == 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/sp_fs.h"
 #include "io/sp_io.h"
 
 static cJSON *vec3(const double v[3])
@@ -61,7 +62,7 @@ sp_status sp_seg_write(const sp_seg_result *r, const char *dir, sp_err *err)
     char p[4096];
     sp_status st;
     char *txt;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return sp_fail(err, SP_EIO, "%s: cannot create (%s)", dir, strerror(errno));
+    if ((st = sp_mkdir_p(dir, err)) != SP_OK) return st;
     snprintf(p, sizeof p, "%s/vertebrae.nii.gz", dir);
     if ((st = sp_io_write_nifti(p, r->vertebrae, err)) != SP_OK) return st;
     snprintf(p, sizeof p, "%s/parts.nii.gz", dir);

@@ -93,6 +93,22 @@ Test(analyze, writes_report_with_evidence_and_pain_range)
     cJSON_Delete(r);
 }
 
+/* -o creates missing parent folders, as a user expects; a file in the way
+ * is an I/O error naming it */
+Test(analyze, output_folder_is_created_with_its_parents)
+{
+    make_phantom();
+    cr_assert_eq(analyze("", "new/deeper/out"), 0);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "[ -s %s/new/deeper/out/report.json ]", tmp);
+    cr_expect_eq(sp_test_system(cmd), 0, "report.json not in the new folder");
+    snprintf(cmd, sizeof cmd, "touch %s/afile && %s -q analyze %s/ph/dicom -o %s/afile/out 2> %s/afile.log", tmp,
+             sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 2, "a file in the way: exit 2");
+    snprintf(cmd, sizeof cmd, "grep -q 'afile' %s/afile.log", tmp);
+    cr_expect_eq(sp_test_system(cmd), 0, "the message names the path");
+}
+
 Test(analyze, same_report_at_1_and_2_threads)
 {
     make_phantom();
