@@ -301,30 +301,42 @@ static sp_status keep_main_seed_pieces(const seg_canon *c, uint8_t *lab, const u
     }
     double smin = fmin(c->spacing[0], fmin(c->spacing[1], c->spacing[2]));
     int depth = (int)ceil(2.0 * SEED_MARGIN_MM / smin) + 1;
-    size_t tail = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        memset(seen, 0, nvox), tail = 0;
-        for (size_t i = 0; i < nvox; i++) {
-            uint8_t m = lab[i];
-            if (!body[i] || m < 2 || m >= 2 + nlv || seen[i]) continue;
-            size_t start = tail;
-            seen[i] = 1, q[tail++] = (uint32_t)i;
-            for (size_t h = start; h < tail; h++) {
-                size_t nb[26];
-                int k = neighbours26(c, q[h], nb);
-                for (int j = 0; j < k; j++)
-                    if (body[nb[j]] && lab[nb[j]] == m && !seen[nb[j]]) seen[nb[j]] = 1, q[tail++] = (uint32_t)nb[j];
-            }
-            if (pass == 0 && tail - start > best[m]) best[m] = tail - start, best_at[m] = start;
-            if (pass == 1 && start != best_at[m] &&
-                piece_meets_other(c, lab, seen, q + start, tail - start, m, nlv, depth, &rq, &rcap))
-                for (size_t h = start; h < tail; h++) seen[q[h]] = 3; /* demoted after the pass */
+    /* one labelling pass: the pieces lie in q one after another, starts[]
+     * gives where each begins (index order, so independent of threads) */
+    size_t tail = 0, npieces = 0, cap = 0, *starts = NULL;
+    sp_status st = SP_OK;
+    for (size_t i = 0; i < nvox && st == SP_OK; i++) {
+        uint8_t m = lab[i];
+        if (!body[i] || m < 2 || m >= 2 + nlv || seen[i]) continue;
+        size_t start = tail;
+        seen[i] = 1, q[tail++] = (uint32_t)i;
+        for (size_t h = start; h < tail; h++) {
+            size_t nb[26];
+            int k = neighbours26(c, q[h], nb);
+            for (int j = 0; j < k; j++)
+                if (body[nb[j]] && lab[nb[j]] == m && !seen[nb[j]]) seen[nb[j]] = 1, q[tail++] = (uint32_t)nb[j];
         }
+        if (tail - start > best[m]) best[m] = tail - start, best_at[m] = start;
+        if (npieces == cap) {
+            size_t *g = realloc(starts, (cap * 2 + 64) * sizeof *starts);
+            if (!g) st = SP_ENOMEM;
+            else starts = g, cap = cap * 2 + 64;
+        }
+        if (st == SP_OK) starts[npieces++] = start;
     }
-    for (size_t i = 0; i < nvox; i++)
+    /* every piece but its level's largest: demoted when it meets another
+     * level's seeds (piece_meets_other looks only at unseeded bone, lab 1,
+     * whose seen marks it clears again) */
+    for (size_t p = 0; p < npieces && st == SP_OK; p++) {
+        size_t start = starts[p], end = p + 1 < npieces ? starts[p + 1] : tail;
+        uint8_t m = lab[q[start]];
+        if (start != best_at[m] && piece_meets_other(c, lab, seen, q + start, end - start, m, nlv, depth, &rq, &rcap))
+            for (size_t h = start; h < end; h++) seen[q[h]] = 3; /* demoted after all are judged */
+    }
+    for (size_t i = 0; i < nvox && st == SP_OK; i++)
         if (seen[i] == 3) lab[i] = 1;
-    free(q), free(rq), free(seen);
-    return SP_OK;
+    free(q), free(rq), free(seen), free(starts);
+    return st;
 }
 
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
