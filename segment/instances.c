@@ -231,47 +231,39 @@ static int neighbours26(const seg_canon *c, size_t p, size_t nb[26])
     return k;
 }
 
+/* Looks at the 6 neighbours of voxel p: true when one is a seed of another
+ * level than m; unseeded bone (lab 1) not yet seen is queued on rq. */
+static bool step_meets_other(const seg_canon *c, const uint8_t *lab, uint8_t *seen, size_t p, uint8_t m, int nlv,
+                             uint32_t **rq, size_t *tail, size_t *rcap)
+{
+    size_t nb[6];
+    int k = neighbours6(c, p, nb);
+    for (int j = 0; j < k; j++) {
+        uint8_t o = lab[nb[j]];
+        if (o >= 2 && o < 2 + nlv && o != m) return true;
+        if (o != 1 || seen[nb[j]]) continue;
+        if (*tail == *rcap) {
+            uint32_t *g = realloc(*rq, (*rcap * 2 + 64) * sizeof **rq);
+            if (!g) return false; /* out of memory: the piece stays a seed */
+            *rq = g, *rcap = *rcap * 2 + 64;
+        }
+        seen[nb[j]] = 2, (*rq)[(*tail)++] = (uint32_t)nb[j];
+    }
+    return false;
+}
+
 /* Whether seed piece q[0..n) of level mark m reaches a seed of another
  * level through unseeded bone (lab 1) within depth steps (6-connected).
  * seen: 0 outside; the region voxels it visits are reset before it returns. */
 static bool piece_meets_other(const seg_canon *c, const uint8_t *lab, uint8_t *seen, const uint32_t *q, size_t n,
                               uint8_t m, int nlv, int depth, uint32_t **rq, size_t *rcap)
 {
-    size_t head = 0, tail = 0, lvl_end;
+    size_t head = 0, tail = 0;
     bool met = false;
-    for (size_t h = 0; h < n && !met; h++) {
-        size_t nb[6];
-        int k = neighbours6(c, q[h], nb);
-        for (int j = 0; j < k && !met; j++) {
-            uint8_t o = lab[nb[j]];
-            if (o >= 2 && o < 2 + nlv && o != m) met = true;
-            else if (o == 1 && !seen[nb[j]]) {
-                if (tail == *rcap) {
-                    uint32_t *g = realloc(*rq, (*rcap * 2 + 64) * sizeof **rq);
-                    if (!g) break;
-                    *rq = g, *rcap = *rcap * 2 + 64;
-                }
-                seen[nb[j]] = 2, (*rq)[tail++] = (uint32_t)nb[j];
-            }
-        }
-    }
+    for (size_t h = 0; h < n && !met; h++) met = step_meets_other(c, lab, seen, q[h], m, nlv, rq, &tail, rcap);
     for (int d = 1; d < depth && !met && head < tail; d++)
-        for (lvl_end = tail; head < lvl_end && !met; head++) {
-            size_t nb[6];
-            int k = neighbours6(c, (*rq)[head], nb);
-            for (int j = 0; j < k && !met; j++) {
-                uint8_t o = lab[nb[j]];
-                if (o >= 2 && o < 2 + nlv && o != m) met = true;
-                else if (o == 1 && !seen[nb[j]]) {
-                    if (tail == *rcap) {
-                        uint32_t *g = realloc(*rq, (*rcap * 2 + 64) * sizeof **rq);
-                        if (!g) break;
-                        *rq = g, *rcap = *rcap * 2 + 64;
-                    }
-                    seen[nb[j]] = 2, (*rq)[tail++] = (uint32_t)nb[j];
-                }
-            }
-        }
+        for (size_t lvl_end = tail; head < lvl_end && !met; head++)
+            met = step_meets_other(c, lab, seen, (*rq)[head], m, nlv, rq, &tail, rcap);
     for (size_t h = 0; h < tail; h++) seen[(*rq)[h]] = 0;
     return met;
 }

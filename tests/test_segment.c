@@ -12,6 +12,7 @@
 #include "io/sp_io.h"
 #include "phantom/sp_phantom.h"
 #include "segment/sp_segment.h"
+#include "support/phantom_util.h"
 #include "support/test_util.h"
 
 /* A small phantom: T10-S1 on a 160x160 grid, fast to make and segment. */
@@ -19,28 +20,6 @@ static const char *small_spec(void)
 {
     return "{\"seed\": 3, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
            " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.5, \"slice_mm\": 2.5}}";
-}
-
-static sp_phantom *make_phantom(const char *json)
-{
-    sp_phantom_spec *s = NULL;
-    sp_phantom *p = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_phantom_spec_parse(json, "test", &s, &e), SP_OK, "%s", e.msg);
-    cr_assert_eq(sp_phantom_generate(s, &p, &e), SP_OK, "%s", e.msg);
-    sp_phantom_spec_free(s);
-    return p;
-}
-
-/* Dice of label l between two U8 maps on the same grid. */
-static double dice(const sp_volume *a, const sp_volume *b, int l)
-{
-    double inter = 0, na = 0, nb = 0;
-    for (size_t i = 0; i < sp_vol_nvox(a); i++) {
-        int x = ((uint8_t *)a->data)[i] == l, y = ((uint8_t *)b->data)[i] == l;
-        inter += x && y, na += x, nb += y;
-    }
-    return na + nb > 0 ? 2 * inter / (na + nb) : 0;
 }
 
 /* Body Dice: label l and part 1 in both. */
@@ -58,7 +37,7 @@ static double body_dice(const sp_seg_result *r, const sp_phantom *p, int l)
 
 Test(segment, small_phantom_levels_named_and_bodies_overlap)
 {
-    sp_phantom *p = make_phantom(small_spec());
+    sp_phantom *p = sp_test_phantom(small_spec());
     sp_seg_result *r = NULL;
     sp_err e = {0};
     cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
@@ -68,8 +47,8 @@ Test(segment, small_phantom_levels_named_and_bodies_overlap)
         for (int i = 0; i < r->nvert; i++)
             if (r->vert[i].label == l) k = i;
         cr_assert_geq(k, 0, "level %d missing", l);
-        cr_assert_gt(dice(r->vertebrae, sp_phantom_vertebrae(p), l), 0.7, "level %d: Dice %.3f", l,
-                     dice(r->vertebrae, sp_phantom_vertebrae(p), l));
+        cr_assert_gt(sp_test_dice(r->vertebrae, sp_phantom_vertebrae(p), l), 0.7, "level %d: Dice %.3f", l,
+                     sp_test_dice(r->vertebrae, sp_phantom_vertebrae(p), l));
         cr_assert_gt(body_dice(r, p, l), 0.85, "level %d: body Dice %.3f", l, body_dice(r, p, l));
         cr_assert(!r->vert[k].uncertain, "%s flagged uncertain: %s", r->vert[k].name, r->vert[k].anchor);
     }
@@ -81,7 +60,7 @@ Test(segment, small_phantom_levels_named_and_bodies_overlap)
 
 Test(segment, identical_at_one_and_two_threads)
 {
-    sp_phantom *p = make_phantom(small_spec());
+    sp_phantom *p = sp_test_phantom(small_spec());
     sp_seg_result *a = NULL, *b = NULL;
     sp_err e = {0};
     sp_seg_opts o1 = {.threads = 1}, o2 = {.threads = 2};
@@ -98,7 +77,7 @@ Test(segment, identical_at_one_and_two_threads)
 
 Test(segment, lytic_collapsed_vertebra_is_still_found_and_named)
 {
-    sp_phantom *p = make_phantom(
+    sp_phantom *p = sp_test_phantom(
         "{\"seed\": 4, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
         " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.5, \"slice_mm\": 2.5},"
         " \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"lesion\": {\"type\": \"lytic\", \"body_extent_pct\": 70}}}}");
@@ -108,15 +87,15 @@ Test(segment, lytic_collapsed_vertebra_is_still_found_and_named)
     int found = 0;
     for (int k = 0; k < r->nvert; k++) found += r->vert[k].label == 20;
     cr_assert_eq(found, 1);
-    cr_assert_gt(dice(r->vertebrae, sp_phantom_vertebrae(p), 20), 0.6);
-    cr_assert_gt(dice(r->vertebrae, sp_phantom_vertebrae(p), 21), 0.7, "L2 below the collapsed L1");
+    cr_assert_gt(sp_test_dice(r->vertebrae, sp_phantom_vertebrae(p), 20), 0.6);
+    cr_assert_gt(sp_test_dice(r->vertebrae, sp_phantom_vertebrae(p), 21), 0.7, "L2 below the collapsed L1");
     sp_seg_result_free(r);
     sp_phantom_free(p);
 }
 
 Test(segment, transitional_anatomy_is_flagged_not_silently_named)
 {
-    sp_phantom *p = make_phantom("{\"seed\": 5, \"anatomy\": {\"from\": \"T8\", \"to\": \"S1\", \"lumbar_count\": 6},"
+    sp_phantom *p = sp_test_phantom("{\"seed\": 5, \"anatomy\": {\"from\": \"T8\", \"to\": \"S1\", \"lumbar_count\": 6},"
                                  " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.5, \"slice_mm\": 2.5}}");
     sp_seg_result *r = NULL;
     sp_err e = {0};
@@ -171,7 +150,7 @@ Test(segment, level_names_and_numbers_round_trip)
 Test(segment, imported_verse_labels_keep_their_names)
 {
     char tmp[512], path[700];
-    sp_phantom *p = make_phantom(small_spec());
+    sp_phantom *p = sp_test_phantom(small_spec());
     sp_seg_result *r = NULL;
     sp_err e = {0};
     sp_test_tmpdir(tmp, sizeof tmp);
@@ -203,7 +182,7 @@ Test(segment, real_ct_lumbar_levels_match_totalsegmentator)
     cr_assert_eq(sp_seg_from_labels(v, ref, "totalseg", &t, &e), SP_OK, "%s", e.msg);
     /* T12..L5: same names, Dice >= 0.75 against the reference (docs/accuracy.md has the exact values) */
     for (int l = 19; l <= 24; l++) {
-        double d = dice(r->vertebrae, t->vertebrae, l);
+        double d = sp_test_dice(r->vertebrae, t->vertebrae, l);
         cr_assert_geq(d, 0.75, "label %d: Dice %.3f against TotalSegmentator", l, d);
     }
     sp_seg_result_free(r);
@@ -253,7 +232,7 @@ Test(segment, command_writes_maps_and_json)
  * no vertebra in view reaches (a spinous process tip), named by counting on. */
 Test(segment, vertebrae_cut_by_the_scan_edge_are_partial_not_lost)
 {
-    sp_phantom *p = make_phantom("{\"seed\": 7, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
+    sp_phantom *p = sp_test_phantom("{\"seed\": 7, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
                                  " \"scan\": {\"fov_from\": \"L1\", \"fov_to\": \"S1\", \"margin_mm\": 15,"
                                  " \"matrix\": [192, 192], \"pixel_mm\": 1.2, \"slice_mm\": 1.5}}");
     sp_seg_result *r = NULL;
@@ -271,7 +250,7 @@ Test(segment, vertebrae_cut_by_the_scan_edge_are_partial_not_lost)
         for (int i = 0; i < r->nvert; i++)
             if (r->vert[i].label == l) k = i;
         cr_assert_geq(k, 0, "level %d (%zu voxels in view) missing; flags: %s", l, n, r->flags);
-        cr_assert_gt(dice(r->vertebrae, tv, l), 0.1, "level %d: Dice %.3f", l, dice(r->vertebrae, tv, l));
+        cr_assert_gt(sp_test_dice(r->vertebrae, tv, l), 0.1, "level %d: Dice %.3f", l, sp_test_dice(r->vertebrae, tv, l));
     }
     /* the top one is partial, the middle ones are not */
     cr_assert(r->vert[0].partial, "%s not partial", r->vert[0].name);

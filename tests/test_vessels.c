@@ -10,6 +10,7 @@
 
 #include "phantom/sp_phantom.h"
 #include "segment/sp_segment.h"
+#include "support/phantom_util.h"
 
 TestSuite(vessels, .timeout = 120);
 
@@ -17,30 +18,9 @@ TestSuite(vessels, .timeout = 120);
     "{\"seed\": 31, \"anatomy\": {\"from\": \"T10\", \"to\": \"L3\"}, " tissue                                   \
     "\"scan\": {\"matrix\": [224, 224], \"pixel_mm\": 0.9, \"slice_mm\": 2.0}}"
 
-static sp_phantom *make(const char *json)
-{
-    sp_phantom_spec *s = NULL;
-    sp_phantom *p = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_phantom_spec_parse(json, "test", &s, &e), SP_OK, "%s", e.msg);
-    cr_assert_eq(sp_phantom_generate(s, &p, &e), SP_OK, "%s", e.msg);
-    sp_phantom_spec_free(s);
-    return p;
-}
-
-static double dice(const sp_volume *a, const sp_volume *b, int l)
-{
-    double inter = 0, na = 0, nb = 0;
-    for (size_t i = 0; i < sp_vol_nvox(a); i++) {
-        int x = ((uint8_t *)a->data)[i] == l, y = ((uint8_t *)b->data)[i] == l;
-        inter += x && y, na += x, nb += y;
-    }
-    return na + nb > 0 ? 2 * inter / (na + nb) : 0;
-}
-
 Test(vessels, contrast_aorta_stays_out_of_the_vertebrae)
 {
-    sp_phantom *plain = make(SPEC("")), *contrast = make(SPEC("\"tissue\": {\"aorta_hu\": 190}, "));
+    sp_phantom *plain = sp_test_phantom(SPEC("")), *contrast = sp_test_phantom(SPEC("\"tissue\": {\"aorta_hu\": 190}, "));
     const sp_volume *ctp = sp_phantom_ct(plain), *ctc = sp_phantom_ct(contrast), *tv = sp_phantom_vertebrae(contrast);
     sp_seg_result *rp = NULL, *rc = NULL;
     sp_err e = {0};
@@ -77,7 +57,7 @@ Test(vessels, contrast_aorta_stays_out_of_the_vertebrae)
     }
     cr_expect_str_eq(rc->flags, rp->flags);
     for (int l = 17; l <= 22; l++) {
-        double dp = dice(rp->vertebrae, sp_phantom_vertebrae(plain), l), dc = dice(rc->vertebrae, tv, l);
+        double dp = sp_test_dice(rp->vertebrae, sp_phantom_vertebrae(plain), l), dc = sp_test_dice(rc->vertebrae, tv, l);
         cr_expect_geq(dc, dp - 0.01, "level %d: Dice %.3f with contrast, %.3f without", l, dc, dp);
     }
     sp_seg_result_free(rp), sp_seg_result_free(rc);

@@ -1,0 +1,26 @@
+/* phantom_util.c - see phantom_util.h. */
+#include "phantom_util.h"
+
+#include <criterion/criterion.h>
+#include <stdint.h>
+
+sp_phantom *sp_test_phantom(const char *json)
+{
+    sp_phantom_spec *s = NULL;
+    sp_phantom *p = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_phantom_spec_parse(json, "test", &s, &e), SP_OK, "%s", e.msg);
+    cr_assert_eq(sp_phantom_generate(s, &p, &e), SP_OK, "%s", e.msg);
+    sp_phantom_spec_free(s);
+    return p;
+}
+
+double sp_test_dice(const sp_volume *a, const sp_volume *b, int l)
+{
+    double inter = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < sp_vol_nvox(a); i++) {
+        int x = ((const uint8_t *)a->data)[i] == l, y = ((const uint8_t *)b->data)[i] == l;
+        inter += x && y, na += x, nb += y;
+    }
+    return na + nb > 0 ? 2 * inter / (na + nb) : 0;
+}

@@ -1,0 +1,16 @@
+/* phantom_util.h - phantom helpers shared by the segmentation tests. */
+#ifndef SP_TEST_PHANTOM_UTIL_H
+#define SP_TEST_PHANTOM_UTIL_H
+
+#include "core/sp_volume.h"
+#include "phantom/sp_phantom.h"
+
+/* A phantom generated from a JSON spec; aborts the test with the parser's
+ * or generator's message on failure. Free with sp_phantom_free. */
+sp_phantom *sp_test_phantom(const char *json);
+
+/* Dice of label l between two U8 label maps on the same grid (0 when
+ * neither holds it). */
+double sp_test_dice(const sp_volume *a, const sp_volume *b, int l);
+
+#endif
