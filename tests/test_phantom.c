@@ -14,6 +14,7 @@
 #include "core/sp_omp.h"
 #include "io/sp_io.h"
 #include "phantom/sp_phantom.h"
+#include "support/phantom_util.h"
 #include "support/test_util.h"
 
 static char tmp[512];
@@ -27,17 +28,6 @@ TestSuite(phantom, .init = setup, .fini = teardown, .timeout = 60);
     "\"scan\":{\"matrix\":[128,128],\"pixel_mm\":1.0,\"slice_mm\":1.0,\"noise_hu\":0,"             \
     "\"center_mm\":[0,10]},"                                                                       \
     "\"vertebrae\":{\"L1\":{\"collapse_pct\":40,\"collapse_shape\":\"wedge\"}}}"
-
-static sp_phantom *make(const char *json)
-{
-    sp_phantom_spec *s = NULL;
-    sp_phantom *p = NULL;
-    sp_err err = {0};
-    cr_assert_eq(sp_phantom_spec_parse(json, "test", &s, &err), SP_OK, "%s", err.msg);
-    cr_assert_eq(sp_phantom_generate(s, &p, &err), SP_OK, "%s", err.msg);
-    sp_phantom_spec_free(s);
-    return p;
-}
 
 static cJSON *truth(const sp_phantom *p)
 {
@@ -98,7 +88,7 @@ Test(phantom, spec_errors_name_the_file_and_field)
 Test(phantom, empty_spec_is_a_normal_t1_s1_spine)
 {
     static const int want[] = {8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 26};
-    sp_phantom *p = make("{}");
+    sp_phantom *p = sp_test_phantom("{}");
     cJSON *t = truth(p), *v;
     const sp_volume *lab = sp_phantom_vertebrae(p);
     int64_t count[256] = {0};
@@ -147,9 +137,9 @@ Test(phantom, same_result_at_1_and_2_threads)
 {
     sp_phantom *a, *b;
     sp_omp_set_threads(1);
-    a = make(LESION_SPEC);
+    a = sp_test_phantom(LESION_SPEC);
     sp_omp_set_threads(2);
-    b = make(LESION_SPEC);
+    b = sp_test_phantom(LESION_SPEC);
     expect_same_volumes(a, b);
     sp_phantom_free(a);
     sp_phantom_free(b);
@@ -159,7 +149,7 @@ Test(phantom, seed_changes_noise_only)
 {
     const char *s1 = "{\"seed\":1,\"anatomy\":{\"from\":\"L3\",\"to\":\"L4\"},\"scan\":{\"matrix\":[96,96]}}";
     const char *s2 = "{\"seed\":2,\"anatomy\":{\"from\":\"L3\",\"to\":\"L4\"},\"scan\":{\"matrix\":[96,96]}}";
-    sp_phantom *a = make(s1), *b = make(s2);
+    sp_phantom *a = sp_test_phantom(s1), *b = sp_test_phantom(s2);
     const sp_volume *la = sp_phantom_vertebrae(a), *lb = sp_phantom_vertebrae(b);
     cr_assert_eq(memcmp(la->data, lb->data, sp_vol_bytes(la)), 0);
     cr_assert_neq(memcmp(sp_phantom_ct(a)->data, sp_phantom_ct(b)->data, sp_vol_bytes(la) * 2), 0);
@@ -197,7 +187,7 @@ static double run_length(const sp_volume *lab, const double inv[16], const doubl
 /* Heights in truth.json agree with the run lengths in truth_vertebrae.nii.gz. */
 static void check_heights(const char *spec, double tol_voxels)
 {
-    sp_phantom *p = make(spec);
+    sp_phantom *p = sp_test_phantom(spec);
     cJSON *t = truth(p), *v;
     sp_volume *lab = NULL;
     sp_err err = {0};
@@ -249,7 +239,7 @@ Test(phantom, heights_agree_with_label_map_curved_spine)
 
 Test(phantom, collapse_and_genant_follow_the_spec)
 {
-    sp_phantom *p = make(FLAT_SPEC);
+    sp_phantom *p = sp_test_phantom(FLAT_SPEC);
     cJSON *t = truth(p), *l1 = vertebra(t, "L1");
     cr_expect(fabs(jnum(l1, "collapse_pct") - 40) < 4, "collapse %.1f", jnum(l1, "collapse_pct"));
     cr_expect_eq(jnum(l1, "genant.grade"), 2 + (jnum(l1, "collapse_pct") > 40));
@@ -265,7 +255,7 @@ Test(phantom, collapse_and_genant_follow_the_spec)
 
 Test(phantom, lesion_truth_follows_the_rules)
 {
-    sp_phantom *p = make(LESION_SPEC);
+    sp_phantom *p = sp_test_phantom(LESION_SPEC);
     cJSON *t = truth(p), *l1 = vertebra(t, "L1"), *les = cJSON_GetObjectItem(l1, "lesion");
     cJSON *sins = cJSON_GetObjectItem(l1, "sins"), *z;
     int left = 0, right = 0;
@@ -311,7 +301,7 @@ Test(phantom, lesion_truth_follows_the_rules)
 
 static void expect_labels(const char *spec, const int *want, int nwant, int ribs)
 {
-    sp_phantom *p = make(spec);
+    sp_phantom *p = sp_test_phantom(spec);
     const sp_volume *lab = sp_phantom_vertebrae(p);
     cJSON *t = truth(p);
     int64_t count[256] = {0};
@@ -345,7 +335,7 @@ Test(phantom, transitional_anatomy_labels)
 
 Test(phantom, fov_crop_shows_only_some_levels)
 {
-    sp_phantom *p = make("{\"scan\":{\"fov_from\":\"L2\",\"fov_to\":\"L4\",\"margin_mm\":0,"
+    sp_phantom *p = sp_test_phantom("{\"scan\":{\"fov_from\":\"L2\",\"fov_to\":\"L4\",\"margin_mm\":0,"
                          "\"matrix\":[128,128],\"pixel_mm\":2.5}}");
     cJSON *t = truth(p);
     cr_expect_str_eq(cJSON_GetObjectItem(vertebra(t, "T5"), "in_fov")->valuestring, "none");
@@ -361,7 +351,7 @@ Test(phantom, fov_crop_shows_only_some_levels)
 
 Test(phantom, dicom_round_trips_through_the_loader)
 {
-    sp_phantom *p = make(RT_SPEC);
+    sp_phantom *p = sp_test_phantom(RT_SPEC);
     const sp_volume *ct = sp_phantom_ct(p);
     sp_volume *v = NULL;
     sp_load_info info;
