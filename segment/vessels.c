@@ -5,7 +5,7 @@
  * phase, aorta and cava ~150-250 HU) that takes in the aorta where it
  * touches the body or the crus: the real PET/CT series in ../shared/data had
  * its aorta inside T12's label. Blood differs from bone by having no cortex.
- * Per vertebra: the "soft" voxels (below VESSEL_CORTEX_HU: marrow, blood)
+ * Per vertebra: the "soft" voxels (below SEG_CORTEX_HU: marrow, blood)
  * are split into pieces by a one-voxel in-plane erosion (the aorta's contact
  * with the body is in-plane; it runs along the spine), the eroded voxels go
  * back to the piece that reaches them first (breadth-first, deterministic),
@@ -25,9 +25,8 @@
 
 #include "core/sp_log.h"
 
-#define VESSEL_CORTEX_HU SEG_CORTEX_HU /* cortex, also at 3 mm voxels; contrast blood (portal venous) stays below */
 #define VESSEL_MIN_ML 1.0    /* a vessel worth removing; process tips and marrow islands are smaller */
-#define VESSEL_MAX_PIXEL_MM 1.25 /* finer in-plane grids resolve the cortex (>= VESSEL_CORTEX_HU) */
+#define VESSEL_MAX_PIXEL_MM 1.25 /* finer in-plane grids resolve the cortex (>= SEG_CORTEX_HU) */
 
 typedef struct box {
     int lo[3], hi[3];
@@ -53,104 +52,109 @@ static void erode_box(uint8_t *m, uint8_t *tmp, const int d[3], const int r[3])
                     int o = i - r[a];
                     if (o >= 0) m[base + (size_t)o * st[a]] = run > 2 * r[a];
                 }
+                /* the last r[a] voxels' windows leave the box; the first r[a] got run <= 2r above */
                 for (int o = d[a] - r[a] < 0 ? 0 : d[a] - r[a]; o < d[a]; o++) m[base + (size_t)o * st[a]] = 0;
-                for (int o = 0; o < r[a] && o < d[a]; o++) m[base + (size_t)o * st[a]] = 0;
             }
     }
 }
 
-/* One label: returns the number of voxels dropped. */
-static int64_t clean_label(const seg_canon *c, uint8_t *lab, uint8_t l, const box *bx, int *piece, int *queue, uint8_t *m,
-                           uint8_t *tmp)
+/* The 6 neighbours of voxel i inside a box of size d (in-plane ones first,
+ * in the order +x -x +y -y +z -z); returns how many. */
+static int box_neighbours6(const int d[3], int i, int nb[6])
 {
-    int d[3];
-    for (int a = 0; a < 3; a++) d[a] = bx->hi[a] - bx->lo[a] + 1;
-    const int r[3] = {1, 1, 0}; /* in-plane: vessels run along the spine, their necks are in-plane */
+    static const int dx[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+    int x = i % d[0], y = (i / d[0]) % d[1], z = i / (d[0] * d[1]), k = 0;
+    for (int j = 0; j < 6; j++) {
+        int X = x + dx[j][0], Y = y + dx[j][1], Z = z + dx[j][2];
+        nb[j] = X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2] ? -1 : (Z * d[1] + Y) * d[0] + X;
+        k += nb[j] >= 0;
+    }
+    return k;
+}
+
+/* Splits the soft voxels (soft[], box of size d) into pieces: a one-voxel
+ * in-plane erosion (m, tmp: scratch) cuts the necks, its 6-connected
+ * components are the pieces, and the voxels the erosion took go back to the
+ * piece that reaches them first. piece[] gets each voxel's id (-1 none),
+ * queue[0..*nq) the voxels in visiting order; returns the number of pieces. */
+static int soft_pieces(const uint8_t *soft, const int d[3], uint8_t *m, uint8_t *tmp, int *piece, int *queue, size_t *nq)
+{
+    static const int r[3] = {1, 1, 0}; /* in-plane: vessels run along the spine, their necks are in-plane */
     const size_t n = (size_t)d[0] * d[1] * d[2];
-    const size_t N0 = (size_t)c->n[0], N01 = (size_t)c->n[0] * c->n[1];
-    const int td = VESSEL_CORTEX_HU;
-#define GIDX(x, y, z) (((size_t)(z) + bx->lo[2]) * N01 + ((size_t)(y) + bx->lo[1]) * N0 + (size_t)(x) + bx->lo[0])
-    /* soft: label voxels below cortical density (marrow, blood) */
-    for (int z = 0; z < d[2]; z++)
-        for (int y = 0; y < d[1]; y++)
-            for (int x = 0; x < d[0]; x++) {
-                size_t g = GIDX(x, y, z);
-                m[((size_t)z * d[1] + y) * d[0] + x] = lab[g] == l && c->hu[g] < td;
-            }
-    uint8_t *soft = malloc(n);
-    if (!soft) return 0;
-    memcpy(soft, m, n);
+    memcpy(m, soft, n);
     erode_box(m, tmp, d, r);
     for (size_t i = 0; i < n; i++) piece[i] = -1;
     int npieces = 0;
     size_t qt = 0;
-    const int dx[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
     for (size_t s = 0; s < n; s++) {
         if (!m[s] || piece[s] >= 0) continue;
         int id = npieces++;
-        size_t h = qt;
         piece[s] = id, queue[qt++] = (int)s;
-        while (h < qt) {
-            int i = queue[h++];
-            int x = i % d[0], y = (i / d[0]) % d[1], z = i / (d[0] * d[1]);
-            for (int k = 0; k < 6; k++) {
-                int X = x + dx[k][0], Y = y + dx[k][1], Z = z + dx[k][2];
-                if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
-                size_t j = ((size_t)Z * d[1] + Y) * d[0] + X;
-                if (m[j] && piece[j] < 0) piece[j] = id, queue[qt++] = (int)j;
-            }
+        for (size_t h = qt - 1; h < qt; h++) {
+            int nb[6];
+            box_neighbours6(d, queue[h], nb);
+            for (int j = 0; j < 6; j++)
+                if (nb[j] >= 0 && m[nb[j]] && piece[nb[j]] < 0) piece[nb[j]] = id, queue[qt++] = nb[j];
         }
     }
+    if (npieces >= 2) /* back-fill, breadth-first from all pieces at once */
+        for (size_t h = 0; h < qt; h++) {
+            int nb[6];
+            box_neighbours6(d, queue[h], nb);
+            for (int j = 0; j < 6; j++)
+                if (nb[j] >= 0 && piece[nb[j]] < 0 && soft[nb[j]]) piece[nb[j]] = piece[queue[h]], queue[qt++] = nb[j];
+        }
+    *nq = qt;
+    return npieces;
+}
+
+/* One label: returns the number of voxels dropped. soft, m, tmp, piece and
+ * queue are scratch of at least the box's size. */
+static int64_t clean_label(const seg_canon *c, uint8_t *lab, uint8_t l, const box *bx, int *piece, int *queue, uint8_t *soft,
+                           uint8_t *m, uint8_t *tmp)
+{
+    int d[3];
+    for (int a = 0; a < 3; a++) d[a] = bx->hi[a] - bx->lo[a] + 1;
+    const size_t N0 = (size_t)c->n[0], N01 = (size_t)c->n[0] * c->n[1];
+#define GIDX(i)                                                                                                        \
+    (((size_t)((i) / (d[0] * d[1])) + bx->lo[2]) * N01 + ((size_t)(((i) / d[0]) % d[1]) + bx->lo[1]) * N0 +               \
+     (size_t)((i) % d[0]) + bx->lo[0])
+    /* soft: label voxels below cortical density (marrow, blood) */
+    const int n = d[0] * d[1] * d[2];
+    for (int i = 0; i < n; i++) {
+        size_t g = GIDX(i);
+        soft[i] = lab[g] == l && c->hu[g] < SEG_CORTEX_HU;
+    }
+    size_t qt = 0;
+    int npieces = soft_pieces(soft, d, m, tmp, piece, queue, &qt);
+    int64_t *cnt = npieces >= 2 ? calloc((size_t)npieces * 4, sizeof *cnt) : NULL;
+    if (!cnt) return 0;
+    /* per piece: voxels, in-plane faces to outside the label, in-plane faces
+     * to cortex (slices may be thick), sum of y */
+    for (size_t h = 0; h < qt; h++) {
+        int i = queue[h], id = piece[i], nb[6];
+        cnt[4 * id]++, cnt[4 * id + 3] += (i / d[0]) % d[1];
+        box_neighbours6(d, i, nb);
+        for (int j = 0; j < 4; j++) {
+            if (nb[j] < 0 || lab[GIDX(nb[j])] != l) cnt[4 * id + 1]++;
+            else if (!soft[nb[j]]) cnt[4 * id + 2]++;
+        }
+    }
+    int best = 0;
+    for (int id = 1; id < npieces; id++)
+        if (cnt[4 * id] > cnt[4 * best]) best = id;
+    const double min_vox = VESSEL_MIN_ML * 1000.0 / (c->spacing[0] * c->spacing[1] * c->spacing[2]);
     int64_t dropped = 0;
-    if (npieces >= 2) {
-        /* back-fill the soft voxels the erosion took, breadth-first from all pieces */
-        for (size_t qh = 0; qh < qt; qh++) {
-            int i = queue[qh];
-            int x = i % d[0], y = (i / d[0]) % d[1], z = i / (d[0] * d[1]);
-            for (int k = 0; k < 6; k++) {
-                int X = x + dx[k][0], Y = y + dx[k][1], Z = z + dx[k][2];
-                if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
-                size_t j = ((size_t)Z * d[1] + Y) * d[0] + X;
-                if (piece[j] < 0 && soft[j]) piece[j] = piece[i], queue[qt++] = (int)j;
-            }
-        }
-        /* per piece: voxels, faces to outside the label, faces to cortex */
-        int64_t *cnt = calloc((size_t)npieces * 4, sizeof *cnt);
-        int best = -1;
-        if (cnt) {
-            for (size_t qh = 0; qh < qt; qh++) {
-                int i = queue[qh], id = piece[i];
-                int x = i % d[0], y = (i / d[0]) % d[1], z = i / (d[0] * d[1]);
-                cnt[4 * id]++, cnt[4 * id + 3] += y;
-                for (int k = 0; k < 6; k++) {
-                    int X = x + dx[k][0], Y = y + dx[k][1], Z = z + dx[k][2];
-                    if (k >= 4) continue; /* in-plane faces: slices may be thick */
-                    bool inbox = X >= 0 && Y >= 0 && Z >= 0 && X < d[0] && Y < d[1] && Z < d[2];
-                    if (!inbox || lab[GIDX(X, Y, Z)] != l) cnt[4 * id + 1]++;
-                    else if (!soft[((size_t)Z * d[1] + Y) * d[0] + X]) cnt[4 * id + 2]++;
-                }
-            }
-            for (int id = 0; id < npieces; id++)
-                if (best < 0 || cnt[4 * id] > cnt[4 * best]) best = id;
-            const double min_vox = VESSEL_MIN_ML * 1000.0 / (c->spacing[0] * c->spacing[1] * c->spacing[2]);
-            for (int id = 0; id < npieces; id++) {
-                /* canonical +y is posterior: only pieces in front of the largest
-                 * (the body) can be great vessels; what lies behind is the
-                 * vertebra's own arch, soft at coarse grids */
-                bool in_front = cnt[4 * id + 3] * cnt[4 * best] < cnt[4 * best + 3] * cnt[4 * id];
-                if (id == best || !in_front || (double)cnt[4 * id] < min_vox || cnt[4 * id + 1] <= 2 * cnt[4 * id + 2]) continue;
-                for (size_t qh = 0; qh < qt; qh++) {
-                    int i = queue[qh];
-                    if (piece[i] != id) continue;
-                    int x = i % d[0], y = (i / d[0]) % d[1], z = i / (d[0] * d[1]);
-                    lab[GIDX(x, y, z)] = 0;
-                    dropped++;
-                }
-            }
-            free(cnt);
-        }
+    for (int id = 0; id < npieces; id++) {
+        /* canonical +y is posterior: only pieces in front of the largest
+         * (the body) can be great vessels; what lies behind is the
+         * vertebra's own arch, soft at coarse grids */
+        bool in_front = cnt[4 * id + 3] * cnt[4 * best] < cnt[4 * best + 3] * cnt[4 * id];
+        if (id == best || !in_front || (double)cnt[4 * id] < min_vox || cnt[4 * id + 1] <= 2 * cnt[4 * id + 2]) continue;
+        for (size_t h = 0; h < qt; h++)
+            if (piece[queue[h]] == id) lab[GIDX(queue[h])] = 0, dropped++;
     }
-    free(soft);
+    free(cnt);
 #undef GIDX
     return dropped;
 }
@@ -167,14 +171,14 @@ static bool fragment_without_cortex(const seg_canon *c, const uint8_t *lab, uint
             for (int x = bx->lo[0]; x <= bx->hi[0]; x++) {
                 size_t i = (size_t)z * N01 + (size_t)y * N0 + (size_t)x;
                 if (lab[i] != l) continue;
-                n++, dense += c->hu[i] >= VESSEL_CORTEX_HU;
+                n++, dense += c->hu[i] >= SEG_CORTEX_HU;
             }
     return n > 0 && dense < SEG_CORTEX_SHARE * n;
 }
 
 void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, bool *got_hi)
 {
-    /* a 1-2 mm cortex reaches VESSEL_CORTEX_HU only on fine in-plane grids;
+    /* a 1-2 mm cortex reaches SEG_CORTEX_HU only on fine in-plane grids;
      * on coarser ones (a 3 mm resample) marrow and cortex look alike and the
      * face test would strip the body itself */
     if (nlv < 1 || c->spacing[0] > VESSEL_MAX_PIXEL_MM || c->spacing[1] > VESSEL_MAX_PIXEL_MM) return;
@@ -212,16 +216,16 @@ void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, b
     }
     if (!nmax) return;
     int *piece = malloc(nmax * sizeof *piece), *queue = malloc(nmax * sizeof *queue);
-    uint8_t *m = malloc(nmax), *tmp = malloc(nmax);
-    if (piece && queue && m && tmp) {
+    uint8_t *soft = malloc(nmax), *m = malloc(nmax), *tmp = malloc(nmax);
+    if (piece && queue && soft && m && tmp) {
         /* serial over labels: each is a few ms, and the order fixes nothing */
         for (int l = 1; l <= nlv; l++) {
             if (bx[l].hi[0] < 0) continue;
-            int64_t k = clean_label(c, lab, (uint8_t)l, &bx[l], piece, queue, m, tmp);
+            int64_t k = clean_label(c, lab, (uint8_t)l, &bx[l], piece, queue, soft, m, tmp);
             if (k)
                 sp_log(SP_LOG_DEBUG, "segment: level %d: %lld voxels of a vessel without cortex in front of the body dropped", l - 1,
                        (long long)k);
         }
     }
-    free(piece), free(queue), free(m), free(tmp);
+    free(piece), free(queue), free(soft), free(m), free(tmp);
 }
