@@ -207,10 +207,37 @@ static sp_status write_report_json(const sp_score_result *res, const sp_seg_resu
     return st;
 }
 
-/* Every output after report.json's inputs are known. */
+/* seg.dcm and sr.dcm: when they cannot be written (no DICOM source, a
+ * source without UIDs, a DICOM encoder failure) the other outputs still
+ * stand, and report.json says why they are missing (why, n). Returns the
+ * writer's status; SP_OK when written or skipped for a stated reason. */
+static sp_status write_dicom_outputs(const sp_report_ctx *ctx, const char *outdir, bool *written, char *why, size_t n,
+                                     sp_err *err)
+{
+    *written = false;
+    if (!ctx->opts.dicom) return snprintf(why, n, "not asked for (--no-dicom-out)"), SP_OK;
+    if (!ctx->refs) {
+        snprintf(why, n, "NIfTI input: no DICOM series to reference");
+        sp_log(SP_LOG_INFO, "NIfTI input: seg.dcm and sr.dcm skipped (no DICOM series to reference)");
+        return SP_OK;
+    }
+    if (!sp_report_dicom_refs_usable(ctx->refs, why, n)) {
+        sp_log(SP_LOG_WARN, "seg.dcm and sr.dcm not written: %s (they could reference nothing); the other outputs are complete", why);
+        return SP_OK;
+    }
+    sp_status st = sp_report_write_dicom(ctx, outdir, err);
+    if (st == SP_OK) *written = true;
+    else snprintf(why, n, "writing failed: %s", err->msg[0] ? err->msg : sp_status_str(st));
+    return st;
+}
+
+/* Every output but report.json, from one report context. The key images,
+ * HTML and CSV must succeed (their status is returned); seg.dcm/sr.dcm go
+ * through write_dicom_outputs (status in *dst / derr). */
 static sp_status write_reports(const sp_volume *ct, const sp_seg_result *seg, const sp_score_result *res,
                                const sp_report_input *in, const sp_series_refs *refs, const sp_report_opts *ro,
-                               const char *outdir, sp_err *err)
+                               const char *outdir, bool *dicom_written, char *why, size_t n, sp_status *dst,
+                               sp_err *derr, sp_err *err)
 {
     sp_report_ctx ctx;
     sp_keyimages *ki = calloc(1, sizeof *ki);
@@ -219,36 +246,9 @@ static sp_status write_reports(const sp_volume *ct, const sp_seg_result *seg, co
     if (st == SP_OK) st = sp_report_keyimages(&ctx, outdir, ki, err);
     if (st == SP_OK) st = sp_report_write_html(&ctx, ki, outdir, err);
     if (st == SP_OK) st = sp_report_write_csv(&ctx, outdir, err);
+    if (st == SP_OK) *dst = write_dicom_outputs(&ctx, outdir, dicom_written, why, n, derr);
     sp_report_ctx_clear(&ctx);
     free(ki);
-    return st;
-}
-
-/* seg.dcm and sr.dcm, apart from the other outputs: when they cannot be
- * written (a source without UIDs, a DICOM encoder failure) every other output
- * is still complete, and report.json says why they are missing (why, n).
- * Returns SP_OK when they were written or skipped for a stated reason. */
-static sp_status write_dicom_outputs(const sp_volume *ct, const sp_seg_result *seg, const sp_score_result *res,
-                                     const sp_report_input *in, const sp_series_refs *refs, const sp_report_opts *ro,
-                                     const char *outdir, bool *written, char *why, size_t n, sp_err *err)
-{
-    *written = false;
-    if (!ro->dicom) return snprintf(why, n, "not asked for (--no-dicom-out)"), SP_OK;
-    if (!refs) {
-        snprintf(why, n, "NIfTI input: no DICOM series to reference");
-        sp_log(SP_LOG_INFO, "NIfTI input: seg.dcm and sr.dcm skipped (no DICOM series to reference)");
-        return SP_OK;
-    }
-    if (!sp_report_dicom_refs_usable(refs, why, n)) {
-        sp_log(SP_LOG_WARN, "seg.dcm and sr.dcm not written: %s (they could reference nothing); the other outputs are complete", why);
-        return SP_OK;
-    }
-    sp_report_ctx ctx;
-    sp_status st = sp_report_ctx_init(&ctx, ct, seg, res, in, refs, ro);
-    if (st == SP_OK) st = sp_report_write_dicom(&ctx, outdir, err);
-    sp_report_ctx_clear(&ctx);
-    if (st == SP_OK) *written = true;
-    else snprintf(why, n, "writing failed: %s", err->msg[0] ? err->msg : sp_status_str(st));
     return st;
 }
 
@@ -373,13 +373,12 @@ int sp_cmd_analyze(int argc, char **argv)
         in.nx = ct->nx, in.ny = ct->ny, in.nz = ct->nz;
         memcpy(in.spacing, ct->spacing, sizeof in.spacing);
         in.seg_flags = seg->flags;
-        st = write_reports(ct, seg, res, &in, refs, &ro, outdir, &err);
         bool dicom_written = false;
         char dicom_why[600] = "";
         sp_err derr = {0};
         sp_status dst = SP_OK;
-        if (st == SP_OK)
-            dst = write_dicom_outputs(ct, seg, res, &in, refs, &ro, outdir, &dicom_written, dicom_why, sizeof dicom_why, &derr);
+        st = write_reports(ct, seg, res, &in, refs, &ro, outdir, &dicom_written, dicom_why, sizeof dicom_why, &dst, &derr,
+                           &err);
         if (st == SP_OK) {
             char path[4096];
             snprintf(path, sizeof path, "%s/report.json", outdir);
