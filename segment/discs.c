@@ -35,6 +35,7 @@
 #define ACF_HALF 60
 #define SPLIT_PENALTY 400.0
 #define THICK_SLICE_MM 4.0 /* thicker than a thoracic disc */
+#define LYTIC_VALLEY_HU 60.0 /* below any disc (80-130 HU): tumour, not disc */
 
 /* Penalty of a gap g (mm) between consecutive discs for local period T;
  * 1e30 when not allowed. Beyond 1.6 T a disc was missed (bridged or too thin
@@ -206,6 +207,23 @@ static double dip_weight(const double *P, int n, int i, double T, double sg)
     return prom * (rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25);
 }
 
+/* A dip at i broader than a disc (half-depth width over 0.35 T): true with
+ * its half-depth extent a..b and depth (prominence over +/-SIDE_MM). */
+static bool valley_extent(const double *P, int n, int i, double T, int *a, int *b, double *depth)
+{
+    double l = P[i], r = P[i];
+    for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, P[j]);
+    for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, P[j]);
+    *depth = fmin(l, r) - P[i];
+    double half = P[i] + 0.5 * *depth;
+    *a = *b = i;
+    while (*a > 0 && P[*a - 1] < half) (*a)--;
+    while (*b + 1 < n && P[*b + 1] < half) (*b)++;
+    return *depth >= PROM_MIN && (*b - *a + 1) / T > 0.35;
+}
+
+static int cmp_int(const void *x, const void *y) { return (*(const int *)x > *(const int *)y) - (*(const int *)x < *(const int *)y); }
+
 /* Mean HU of a 3 mm disc (5 samples) at point q (work voxel coords) in the
  * plane (u, v) given in mm space. */
 static double small_mean(const seg_work *w, const double q[3], const double u[3], const double v[3])
@@ -329,6 +347,27 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         prom[i] = v;
         cand[nc++] = i;
     }
+    /* A collapsed lytic body next to its disc: tumour (20-60 HU) reads
+     * below any disc (80-130 HU), so body and disc make one broad, deep
+     * valley and the disc is no minimum of its own, only the valley's edge
+     * (held-out lytic T8 phantom: the disc was placed 8 mm into the body
+     * above at a 36 HU dip of marrow). The edges of such a valley, where it
+     * rises back to half its depth, are candidates with the valley's
+     * weight; the chain's spacing picks the edge that is the disc. */
+    int nc0 = nc;
+    for (int q = 0; q < nc0; q++) {
+        int i = cand[q], a, b;
+        double depth;
+        if (peak[i] || P[i] >= LYTIC_VALLEY_HU || !valley_extent(P, n, i, T[i], &a, &b, &depth)) continue;
+        int edge[2] = {a - 1, b + 1};
+        for (int e = 0; e < 2; e++) {
+            int j = edge[e];
+            if (j < 1 || j + 1 >= n || prom[j] > 0) continue;
+            prom[j] = depth;
+            cand[nc++] = j;
+        }
+    }
+    if (nc > nc0) qsort(cand, (size_t)nc, sizeof *cand, cmp_int);
     /* Chain DP over pairs: best[q*nc+k] = best total of a chain whose last two
      * discs are q then k (q == k: k alone). */
     if (nc == 0) goto done;
