@@ -331,6 +331,60 @@ static sp_status keep_main_seed_pieces(const seg_canon *c, uint8_t *lab, const u
     return st;
 }
 
+/* Both pedicles replaced by lytic tumour: the arch is bone that the
+ * level's body no longer reaches, and the growth gave it to the neighbour
+ * whose facet joint touches it (held-out lytic T8 phantom: its laminae and
+ * spinous process went to T7, so the posterolateral involvement could not
+ * be seen). A level with fewer than ARCH_SEED_SHARE of the pedicle seeds of
+ * its smaller-seeded neighbour is seeded on its arch too: bone behind the
+ * canal (ARCH_DY_MIN_MM to ARCH_DY_MAX_MM behind the centreline, within
+ * ARCH_DX_MM of it) within ARCH_BAND_MM of the plane through the level's
+ * middle (normal: the centreline's tangent). Not by the level's slab
+ * between its disc planes: a collapsed body brings them together, but its
+ * arch keeps its height and lies mostly outside (lytic T8: no bone of its
+ * arch 5 mm inside the slab). Only such levels: the arch of an intact level
+ * is reached from its own pedicles anyway. */
+#define ARCH_SEED_SHARE 0.25
+#define ARCH_DY_MIN_MM 20.0 /* behind the canal (posterior wall ~12-17 mm + canal ~15 mm deep, less margin) */
+#define ARCH_DY_MAX_MM 45.0
+#define ARCH_DX_MM 14.0
+#define ARCH_BAND_MM 3.0
+static void seed_floating_arches(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv,
+                                 uint8_t *lab, const uint8_t *body, int nlv)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2];
+    size_t nxy = (size_t)nx * ny, nvox = nxy * nz;
+    int64_t ped[SP_SEG_MAX_VERT] = {0};
+    bool need[SP_SEG_MAX_VERT] = {false}, any = false;
+    plane mid[SP_SEG_MAX_VERT];
+    for (size_t i = 0; i < nvox; i++)
+        if (lab[i] >= 2 && lab[i] < 2 + nlv && !body[i]) ped[lab[i] - 2]++;
+    for (int k = 1; k + 1 < nlv; k++) {
+        int64_t ref = ped[k - 1] < ped[k + 1] ? ped[k - 1] : ped[k + 1];
+        need[k] = ref > 0 && ped[k] < ARCH_SEED_SHARE * ref;
+        if (need[k]) disc_plane(c, w, L, 0.5 * (lv[k].s_lo + lv[k].s_hi), false, &mid[k]);
+        any |= need[k];
+    }
+    if (!any) return;
+    for (int z = 0; z < nz; z++) {
+        double p[3], t[3];
+        if (!line_at(c, w, L, z, p, t)) continue;
+        for (int y = 0; y < ny; y++)
+            for (int x = 0; x < nx; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] != 1) continue;
+                double dx = (x - p[0]) * c->spacing[0], dy = (y - p[1]) * c->spacing[1];
+                if (dy < ARCH_DY_MIN_MM || dy > ARCH_DY_MAX_MM || fabs(dx) > ARCH_DX_MM) continue;
+                double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]};
+                for (int k = 1; k + 1 < nlv; k++)
+                    if (need[k] && fabs(signed_dist(&mid[k], X)) <= ARCH_BAND_MM) {
+                        lab[i] = (uint8_t)(2 + k);
+                        break;
+                    }
+            }
+    }
+}
+
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
                               bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi, uint8_t *lab)
 {
@@ -386,6 +440,7 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
             }
     }
     sp_status st = keep_main_seed_pieces(c, lab, body, nlv);
+    if (st == SP_OK) seed_floating_arches(c, w, L, lv, lab, body, nlv);
     free(body);
     if (st != SP_OK) return st;
     /* Seeds into the queue in index order. */
