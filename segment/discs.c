@@ -15,7 +15,9 @@
  * prominence minus 500 x ((gap - T) / T)^2 for each gap, with gaps of 0.5 T
  * to 1.6 T allowed. A mid-body dip makes two half gaps and loses to the one
  * full gap; a collapsed vertebra (gap 0.6-0.7 T) keeps both its discs because
- * their prominence outweighs the small penalty. */
+ * their prominence outweighs the small penalty. A disc beside a collapsed
+ * lytic body has tumour, darker than any disc, on one side: its dip is
+ * measured on the other side only (dip_weight). */
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
@@ -194,35 +196,31 @@ static void local_period(const double *P, int n, double *T)
 static double dip_weight(const double *P, int n, int i, double T, double sg)
 {
     if (!(sg * P[i] <= sg * P[i - 1] && sg * P[i] < sg * P[i + 1])) return 0;
-    double l = sg * P[i], r = sg * P[i], c = sg * P[i];
-    for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, sg * P[j]);
-    for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, sg * P[j]);
-    double prom = fmin(l, r) - c;
+    double l = sg * P[i], r = sg * P[i], c = sg * P[i], lmin = c, rmin = c;
+    for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, sg * P[j]), lmin = fmin(lmin, sg * P[j]);
+    for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, sg * P[j]), rmin = fmin(rmin, sg * P[j]);
+    /* A collapsed lytic body next to its disc: tumour (20-60 HU) reads
+     * below any disc (80-130 HU), so on that side the profile never rises
+     * above the disc and the disc is only a shallow notch between the
+     * tumour and the next endplate (held-out lytic T8 phantom: prominence
+     * 2-10 HU, and the disc was placed 8 mm into the body above, at a 36 HU
+     * dip of marrow). Then the dip is measured on its other side alone. */
+    int one = 0; /* -1: left side is tumour, +1: right side */
+    if (sg > 0 && c >= LYTIC_VALLEY_HU) {
+        bool lt = lmin < LYTIC_VALLEY_HU, rt = rmin < LYTIC_VALLEY_HU;
+        one = lt && !rt ? -1 : rt && !lt ? 1 : 0;
+    }
+    double prom = one < 0 ? r - c : one > 0 ? l - c : fmin(l, r) - c;
     if (prom < PROM_MIN) return 0;
     double half = c + 0.5 * prom;
     int a = i, b = i;
     while (a > 0 && sg * P[a - 1] < half) a--;
     while (b + 1 < n && sg * P[b + 1] < half) b++;
+    if (one < 0) a = i - (b - i); /* the width on the measured side, mirrored */
+    if (one > 0) b = i + (i - a);
     double rel = (b - a + 1) / T;
     return prom * (rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25);
 }
-
-/* A dip at i broader than a disc (half-depth width over 0.35 T): true with
- * its half-depth extent a..b and depth (prominence over +/-SIDE_MM). */
-static bool valley_extent(const double *P, int n, int i, double T, int *a, int *b, double *depth)
-{
-    double l = P[i], r = P[i];
-    for (int j = i - 1; j >= 0 && i - j <= SIDE_MM; j--) l = fmax(l, P[j]);
-    for (int j = i + 1; j < n && j - i <= SIDE_MM; j++) r = fmax(r, P[j]);
-    *depth = fmin(l, r) - P[i];
-    double half = P[i] + 0.5 * *depth;
-    *a = *b = i;
-    while (*a > 0 && P[*a - 1] < half) (*a)--;
-    while (*b + 1 < n && P[*b + 1] < half) (*b)++;
-    return *depth >= PROM_MIN && (*b - *a + 1) / T > 0.35;
-}
-
-static int cmp_int(const void *x, const void *y) { return (*(const int *)x > *(const int *)y) - (*(const int *)x < *(const int *)y); }
 
 /* Mean HU of a 3 mm disc (5 samples) at point q (work voxel coords) in the
  * plane (u, v) given in mm space. */
@@ -347,27 +345,6 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         prom[i] = v;
         cand[nc++] = i;
     }
-    /* A collapsed lytic body next to its disc: tumour (20-60 HU) reads
-     * below any disc (80-130 HU), so body and disc make one broad, deep
-     * valley and the disc is no minimum of its own, only the valley's edge
-     * (held-out lytic T8 phantom: the disc was placed 8 mm into the body
-     * above at a 36 HU dip of marrow). The edges of such a valley, where it
-     * rises back to half its depth, are candidates with the valley's
-     * weight; the chain's spacing picks the edge that is the disc. */
-    int nc0 = nc;
-    for (int q = 0; q < nc0; q++) {
-        int i = cand[q], a, b;
-        double depth;
-        if (peak[i] || P[i] >= LYTIC_VALLEY_HU || !valley_extent(P, n, i, T[i], &a, &b, &depth)) continue;
-        int edge[2] = {a - 1, b + 1};
-        for (int e = 0; e < 2; e++) {
-            int j = edge[e];
-            if (j < 1 || j + 1 >= n || prom[j] > 0) continue;
-            prom[j] = depth;
-            cand[nc++] = j;
-        }
-    }
-    if (nc > nc0) qsort(cand, (size_t)nc, sizeof *cand, cmp_int);
     /* Chain DP over pairs: best[q*nc+k] = best total of a chain whose last two
      * discs are q then k (q == k: k alone). */
     if (nc == 0) goto done;
