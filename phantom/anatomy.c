@@ -188,6 +188,49 @@ static void layout_posterior(ph_vert *v)
     v->iap[2] = -v->H0 / 2 - v->disc_below * 0.5 + 2;
 }
 
+/* C1 and C2 are not generic. The atlas has no body: its "body" slot in the
+ * chain (placed as a small cervical body, so the chain is unchanged) holds
+ * the dens of C2, and the atlas is a ring around it: two lateral masses
+ * (about 13 x 17 x 14 mm, their centres 18 mm from the midline) joined by a
+ * thin anterior arch (5.5 mm thick, 10 mm tall) in front of the dens and a
+ * posterior arch (6 x 8 mm) behind the cord, plus transverse processes to
+ * about 38 mm from the midline. The lateral masses sit on the axis' superior
+ * articular facets across a 1.5 mm joint. The axis gets its dens: a 10 mm
+ * peg rising 13.5 mm above its body's top, 2 mm behind the anterior arch
+ * (atlanto-dental interval). Adult sizes (Gray's; the lateral mass and arch
+ * dimensions of CT morphometry series); only C1/C2 change, so no phantom
+ * that starts at C3 or below does. */
+static void layout_atlas_axis(ph_vert *v, double k)
+{
+    if (v->label == 1) {
+        double lm_c[3] = {18, -1, 1.5}, lm_r[3] = {6.5, 8.5, 7};
+        double aa[2][3] = {{14, 5, 1.5}, {0, 11, 1.5}}, pa[3][3] = {{16, -8, 0.5}, {10, -23, 0.5}, {0, -29.5, 0.5}};
+        v->atlas = 1;
+        for (int i = 0; i < 3; i++) {
+            v->lm_c[i] = lm_c[i] * k;
+            v->lm_r[i] = lm_r[i] * k;
+            for (int j = 0; j < 2; j++) v->aarch[j][i] = aa[j][i] * k;
+            for (int j = 0; j < 3; j++) v->parch[j][i] = pa[j][i] * k;
+        }
+        v->aarch_r = 2.75 * k, v->aarch_hz = 5 * k;
+        v->parch_r = 3 * k, v->parch_hz = 4 * k;
+        /* the cord's space behind the dens: 17 mm deep */
+        v->canal_f = 8.5 * k;
+        v->canal_y = -16.5 * k;
+        v->tp_a[0] = 24 * k, v->tp_a[1] = -2 * k, v->tp_a[2] = 1.5 * k;
+        v->tp_b[0] = 34 * k, v->tp_b[1] = -4 * k, v->tp_b[2] = 1.5 * k;
+        v->tp_r = 3.5 * k;
+    } else if (v->label == 2) {
+        /* superior facets: broad, flat, on the body's shoulders under the lateral masses */
+        double sap[3] = {16 * k, -1 * k, v->H0 / 2}, sr[3] = {8 * k, 7 * k, 2.5 * k};
+        memcpy(v->sap, sap, sizeof sap);
+        memcpy(v->sap_r, sr, sizeof sr);
+        v->dens_r = 5 * k;
+        v->dens_y = 0;
+        v->dens_top = v->H0 / 2 + 13.5 * k;
+    }
+}
+
 /* Height of the body at mid-depth used for chaining (rim height for biconcave). */
 static double chain_height(const ph_vert *v)
 {
@@ -314,6 +357,7 @@ sp_status ph_build_levels(const sp_phantom_spec *s, ph_scene *sc, sp_err *err)
         ph_vert *v = &sc->v[i];
         v->disc_above = i > 0 ? sc->v[i - 1].disc_below : v->disc_below;
         layout_posterior(v);
+        layout_atlas_axis(v, s->size_scale);
     }
     /* Segmental angles at each disc: normal profile + requested + fracture wedge. */
     for (int i = 0; i + 1 < sc->nvert; i++) {

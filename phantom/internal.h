@@ -120,6 +120,13 @@ typedef struct ph_vert {
     double ped_a[3], ped_b[3], lam_m[3], lam_z[2], spin_a[3], spin_b[3], spin_t;
     double tp_a[3], tp_b[3], sap[3], iap[3], sap_r[3], iap_r[3];
     double disc_above;
+    /* C1 (atlas): no body but a ring; C2 (axis): the dens (anatomy.c,
+     * layout_atlas_axis). Left side (x > 0), local frame; unused elsewhere. */
+    int atlas;                /* C1: lateral masses, anterior and posterior arch, no body */
+    double lm_c[3], lm_r[3];  /* atlas lateral mass (ellipsoid) */
+    double aarch[2][3], parch[3][3]; /* anterior arch a0 -> a1 (midline), posterior arch p0 -> p1 -> p2 */
+    double aarch_r, aarch_hz, parch_r, parch_hz; /* arch half thickness (across) and half height */
+    double dens_r, dens_y, dens_top; /* axis: dens radius (0 = none), AP position, tip height */
     double out_ax, out_ay, out_cy; /* body outline here (world) */
     double lung, psoas_r;
     double rib_cy, rib_ax, rib_ay; /* rib-cage ellipse here (world; x centre = body x) */

@@ -103,15 +103,57 @@ static double sacrum_depth(const ph_vert *v, const double q[3])
     return d;
 }
 
+/* Depth inside a capsule a-b whose section is an ellipse: r across, hz
+ * along local z (z is scaled to make it round, as for the pedicles). */
+static double flat_capsule(const double m[3], const double a[3], const double b[3], double r, double hz)
+{
+    double k = r / hz, mm[3] = {m[0], m[1], m[2] * k}, aa[3] = {a[0], a[1], a[2] * k}, bb[3] = {b[0], b[1], b[2] * k};
+    return r - seg_dist(mm, aa, bb, NULL);
+}
+
+/* C1 (atlas): no body; lateral masses (facet parts: they carry its joints),
+ * the anterior and posterior arches (lamina parts, by side: the phantom's
+ * parts have no "arch"), transverse processes. */
+static int atlas_bone(const ph_vert *v, const double q[3], double *depth)
+{
+    double x = fabs(q[0]), m[3] = {x, q[1], q[2]}, d[4];
+    int left = q[0] >= 0, parts[4] = {left ? SP_PART_FACET_L : SP_PART_FACET_R, left ? SP_PART_LAMINA_L : SP_PART_LAMINA_R,
+                                      left ? SP_PART_LAMINA_L : SP_PART_LAMINA_R,
+                                      left ? SP_PART_TRANSVERSE_L : SP_PART_TRANSVERSE_R};
+    double e = sqrt(sq((x - v->lm_c[0]) / v->lm_r[0]) + sq((q[1] - v->lm_c[1]) / v->lm_r[1]) + sq((q[2] - v->lm_c[2]) / v->lm_r[2]));
+    d[0] = (1 - e) * mn(v->lm_r[0], mn(v->lm_r[1], v->lm_r[2]));
+    d[1] = flat_capsule(m, v->aarch[0], v->aarch[1], v->aarch_r, v->aarch_hz);
+    d[2] = mx(flat_capsule(m, v->parch[0], v->parch[1], v->parch_r, v->parch_hz),
+              flat_capsule(m, v->parch[1], v->parch[2], v->parch_r, v->parch_hz));
+    {
+        double a[3] = {v->tp_a[0], v->tp_a[1], v->tp_a[2] / 1.3}, b[3] = {v->tp_b[0], v->tp_b[1], v->tp_b[2] / 1.3};
+        double p2[3] = {x, q[1], q[2] / 1.3};
+        d[3] = v->tp_r - seg_dist(p2, a, b, NULL);
+    }
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (d[k] > d[best]) best = k;
+    *depth = d[best];
+    return d[best] > 0 ? parts[best] : 0;
+}
+
 /* Bone of vertebra v at local q: returns the part (0 none), *depth the
  * union's depth. */
 static int vert_bone(const ph_vert *v, const double q[3], double *depth)
 {
     double x = fabs(q[0]), m[3] = {x, q[1], q[2]}, best = 0, d, t;
     int left = q[0] >= 0, part = 0;
+    if (v->atlas) return atlas_bone(v, q, depth);
     double db = ph_body_depth(v, q);
     *depth = db;
     if (db > 0) part = SP_PART_BODY;
+    /* C2's dens: a vertical peg from the body, part of the body */
+    if (v->dens_r > 0) {
+        double a[3] = {0, v->dens_y, v->H0 / 2 - v->dens_r}, b[3] = {0, v->dens_y, v->dens_top - v->dens_r};
+        d = v->dens_r - seg_dist(q, a, b, NULL);
+        if (d > best) { best = d; part = SP_PART_BODY; }
+        if (d > *depth) *depth = d;
+    }
     /* pedicle: capsule with an elliptic section (z scaled) */
     {
         double k = v->ped_w / v->ped_h, a[3], b[3], mm[3] = {m[0], m[1], m[2] * k};
@@ -185,6 +227,7 @@ static int in_canal(const ph_scene *sc, const ph_vert *v, const double q[3], dou
 static int disc_between(const ph_vert *a, const ph_vert *b, const double qa[3], const double p[3])
 {
     double qb[3], ta, ba, tb, bb, w, x, y, A, B, ga, gb;
+    if (a->atlas) return 0; /* C1-C2: no disc, the dens and two joints */
     ph_body_tb(a, qa[0], qa[1], &ta, &ba);
     if (qa[2] >= ba || qa[2] < ba - 2 * a->disc_below - 6) return 0;
     ph_local(b, p, qb);

@@ -187,6 +187,14 @@ static void vert_bbox(ph_vert *v)
         yf += v->les.paravertebral_mm;
         yb -= v->les.paravertebral_mm;
     }
+    if (v->atlas) { /* the ring and its transverse processes */
+        xr = fmax(xr, fmax(v->tp_b[0] + v->tp_r, v->lm_c[0] + v->lm_r[0]) + 4);
+        yf = fmax(yf, v->aarch[1][1] + v->aarch_r + 4);
+        yb = fmin(yb, v->parch[2][1] - v->parch_r - 5);
+        zb = fmin(zb, v->lm_c[2] - v->lm_r[2] - 4);
+        zt = fmax(zt, v->lm_c[2] + v->lm_r[2] + 4);
+    }
+    if (v->dens_r > 0) zt = fmax(zt, v->dens_top + 4);
     if (v->sacrum) {
         xr = v->W / 2 + 50;
         yb = fmin(yb, -v->D / 2 - 60);

@@ -391,6 +391,59 @@ static void seed_floating_arches(const seg_canon *c, const seg_work *w, const se
     }
 }
 
+/* C2's dens rises inside the atlas ring, between the ring's lateral masses
+ * and behind its anterior arch: the disc planes cannot part them (naming.c
+ * finds the peg). Above C2's body top (+3 mm: its superior facets) the
+ * peg's cylinder seeds C2 and every other bone voxel in the growth cylinder
+ * seeds the atlas (the first level above C2), whatever the disc planes say:
+ * the ring has no body, the line up there leans toward a lateral mass, and
+ * the plane between C2 and C1 tilted with it, so that a whole lateral mass
+ * and transverse process were C2's (measured on cervical_c2: C1 Dice 0.65).
+ * Where no level lies above C2 the ring is left out rather than grown into
+ * C2. Nothing changes where no C2 was found. */
+typedef struct peg_zone {
+    int level, atlas;        /* C2's level index, -1 none; the first level above it, -1 none */
+    double p[3], t[3];       /* axis point (canonical mm) and direction: C2's body and dens */
+    double base, top, r;     /* seeds: C2 above base only within r of the axis, up to top */
+} peg_zone;
+
+static void peg_setup(const seg_canon *c, const seg_work *w, const seg_level *lv, int nlv, peg_zone *z)
+{
+    z->level = z->atlas = -1;
+    for (int k = 0; k < nlv; k++)
+        if (lv[k].axis) {
+            z->level = k;
+            z->atlas = k + 1 < nlv ? k + 1 : -1;
+            for (int a = 0; a < 3; a++) {
+                z->p[a] = (lv[k].peg_p[a] * w->f[a] + (w->f[a] - 1) / 2.0) * c->spacing[a];
+                z->t[a] = lv[k].peg_t[a];
+            }
+            z->base = lv[k].peg_base;
+            z->top = lv[k].peg_len + 3.0;
+            z->r = lv[k].peg_r + 1.5;
+        }
+}
+
+/* The level a seed at canonical mm X takes (m from the disc planes). Above
+ * C2's body top (*shaped: the planes are not used there, the top one may be
+ * tilted through the ring) the dens is C2 and the rest the atlas, or
+ * PEG_NO_LEVEL when no level lies above C2; at or below it, C2 or lower. */
+#define PEG_NO_LEVEL (-2)
+#define PEG_FACET_MM 2.5 /* C2's superior facets: this far either side of its body's top */
+#define PEG_BAND_MM 5.0  /* from there the joint and the lateral masses' underside, unseeded */
+static int peg_level(const peg_zone *z, const double X[3], int m, bool *shaped)
+{
+    double d[3] = {X[0] - z->p[0], X[1] - z->p[1], X[2] - z->p[2]};
+    double h = d[0] * z->t[0] + d[1] * z->t[1] + d[2] * z->t[2];
+    double rr = sqrt(fmax(0, d[0] * d[0] + d[1] * d[1] + d[2] * d[2] - h * h));
+    *shaped = h > z->base - PEG_FACET_MM;
+    if (h <= z->base - PEG_FACET_MM) return m > z->level ? z->level : m;
+    if (h <= z->base + PEG_FACET_MM) return m >= z->level ? z->level : -1; /* C2's superior facets */
+    if (rr <= z->r && h <= z->top) return z->level;
+    if (h <= z->base + PEG_BAND_MM) return -1; /* C2's facets or the atlas: growth decides across the joint */
+    return z->atlas >= 0 ? z->atlas : PEG_NO_LEVEL;
+}
+
 sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_line *L, const seg_level *lv, int nlv,
                               bool edge_lo, bool edge_hi, bool *got_lo, bool *got_hi, uint8_t *lab)
 {
@@ -418,8 +471,11 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
      * hands tips to the wrong level (measured: real-CT Dice at 3 mm and the
      * 5 mm phantom fell, finer phantoms gained). */
     const bool band_ok = c->spacing[0] <= 2.5 && c->spacing[1] <= 2.5 && c->spacing[2] <= 2.5;
+    peg_zone pz;
+    peg_setup(c, w, lv, nlv, &pz);
+    const peg_zone *pzc = &pz;
     /* omp: iteration z writes lab[z*nxy .. (z+1)*nxy) only. */
-    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, body, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi, band_ok) schedule(dynamic, 4))
+    SP_OMP(parallel for default(none) shared(c, w, L, hu, lab, body, plc, npl, nx, ny, nz, nxy, nlv, po, has_lo, has_hi, band_ok, pzc) schedule(dynamic, 4))
     for (int z = 0; z < nz; z++) {
         double p[3], t[3];
         if (!line_at(c, w, L, z, p, t)) continue;
@@ -434,7 +490,8 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
                     continue;
                 }
                 lab[i] = 1;
-                if (r > SEED_RADIUS_MM && !in_pedicle_zone(dx, dy)) continue;
+                bool near = r <= SEED_RADIUS_MM || in_pedicle_zone(dx, dy);
+                if (!near && pzc->level < 0) continue;
                 double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]}, margin;
                 int m = level_of(plc, npl, X, &margin);
                 double dlo = 1e30, dhi = -1e30;
@@ -442,6 +499,13 @@ sp_status seg_label_instances(const seg_canon *c, const seg_work *w, const seg_l
                 if (has_hi) dhi = signed_dist(&po[1], X);
                 if (has_lo && dlo < SEED_MARGIN_MM) continue;
                 if (has_hi && dhi > -SEED_MARGIN_MM) continue;
+                if (pzc->level >= 0) {
+                    bool shaped = false;
+                    m = peg_level(pzc, X, m, &shaped);
+                    if (m == PEG_NO_LEVEL) lab[i] = 0; /* the atlas ring, no level of its own: left out */
+                    if (shaped && m >= 0) lab[i] = (uint8_t)(2 + m), body[i] = r <= SEED_RADIUS_MM;
+                    if (shaped || !near) continue; /* beyond the body radius only the atlas seeds */
+                }
                 if (margin >= SEED_MARGIN_MM && m < nlv) lab[i] = (uint8_t)(2 + m), body[i] = r <= SEED_RADIUS_MM;
             }
     }

@@ -89,6 +89,14 @@ typedef struct seg_level {
     int ribs;              /* 0, 1, 2 sides with a rib */
     double wide_frac;      /* share of its slab's slices with bone 45-75 mm to both sides */
     int label;             /* VerSe number once named */
+    /* C2 (naming.c, detect_axis): a body whose bone rises as a narrow peg
+     * (the dens) into a ring without a body (the atlas). On the C2 level:
+     * the peg's axis (a point on it, work voxel coords, and its unit
+     * direction in mm space), where it starts (the body top) and ends, and
+     * its radius (mm); the levels above
+     * it are the atlas ring (instances.c seeds the peg as C2, not as them). */
+    bool axis, atlas;
+    double peg_p[3], peg_t[3], peg_base, peg_len, peg_r; /* peg from peg_base to peg_len mm along peg_t; radius */
 } seg_level;
 
 /* naming.c */
