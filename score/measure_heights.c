@@ -6,7 +6,9 @@
  * the mask along SI at 15 %, 50 % and 85 % of that depth from the anterior
  * surface (the phantom's convention). The mask is sampled trilinearly (the
  * labels are voxel-centre samples) and the 0.5 crossing is interpolated, so
- * each end is placed between the last voxel inside and the first outside.
+ * each end is placed between the last voxel inside and the first outside,
+ * then refined with the CT's edge (frame.c) or, at thick slices, with the
+ * label's slice-to-slice steps between neighbouring lines (risers, below).
  * Collapse and Genant need the neighbours and are finished in score.c. */
 #define SP_SCORE_INTERNAL
 #include "internal.h"
@@ -212,11 +214,12 @@ static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double
  * integer (a jump of more than one slice between neighbouring lines is a gap
  * in the label, not a riser). On a measuring line, each row's end is
  * interpolated linearly between the nearest points in front of and behind
- * the line; with points on one side only, the nearest one counts only
- * within SC_RISER_REACH_MM, extended along the line through it and the next
- * point when that is at least SC_RISER_SPAN_MM further (a slope; closer
- * points' in-plane uncertainty of a pixel makes the slope unreliable), else
- * level with it (the endplate perpendicular to the body axis: an endplate of
+ * the line; with points on one side only: along the line through the
+ * nearest two when they are at least SC_RISER_SPAN_MM apart (a slope;
+ * closer, a pixel's uncertainty in their places makes it unreliable), as
+ * far as their distance apart or SC_RISER_REACH_MM if more; else level with
+ * the nearest within SC_RISER_REACH_MM (the endplate perpendicular to the
+ * body axis: an endplate of
  * a grade 1 wedge, 25 % over 70 % of the depth and half of it on each
  * endplate, departs from level by 1 mm at 7 mm). The rows that give an end
  * are averaged, and the result is kept within half a voxel along SI of the
