@@ -81,6 +81,16 @@ int sc_extent(const sc_ctx *c, int k, bool body, const double p0[3], const doubl
 #define SC_EDGE_BIAS 0.2 /* crossing level above half-way (calibrated: 0 gives +1 mm heights at 2.5 mm slices) */
 #endif
 #define SC_EDGE_MAX_VOX_MM 3.2 /* no HU refinement along directions with coarser voxels */
+/* Voxel size along a direction (mm): the voxel's extent projected on dir,
+ * sum |dir_a| * spacing_a over the grid axes (frame.c). */
+double sc_vox_along(const sc_ctx *c, const double dir[3]);
+/* Thick slices along dir: the voxel along it > SC_EDGE_MAX_VOX_MM and the
+ * two other grid spacings at most half the one it crosses fastest (slices
+ * much thicker than the pixel, so the in-plane label places a surface
+ * better than its slices; coarse near-isotropic voxels are not "thick
+ * slices": there the refined axis and the plain mask ends were right, e.g.
+ * the 3 mm real CT). frame.c. */
+bool sc_thick_slices(const sc_ctx *c, const double dir[3]);
 int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi);
 
 /* Refines vertebra k's body frame from its body voxels (frame.c). */

@@ -6,7 +6,9 @@
  * the mask along SI at 15 %, 50 % and 85 % of that depth from the anterior
  * surface (the phantom's convention). The mask is sampled trilinearly (the
  * labels are voxel-centre samples) and the 0.5 crossing is interpolated, so
- * each end is placed between the last voxel inside and the first outside.
+ * each end is placed between the last voxel inside and the first outside,
+ * then refined with the CT's edge (frame.c) or, at thick slices, with the
+ * label's slice-to-slice steps between neighbouring lines (risers, below).
  * Collapse and Genant need the neighbours and are finished in score.c. */
 #define SP_SCORE_INTERNAL
 #include "internal.h"
@@ -198,6 +200,135 @@ static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double
     }
 }
 
+/* Thick slices (sc_thick_slices along SI, e.g. 5 mm slices): the HU
+ * edge is not refined there (refine_end), and the label is sampled at slice
+ * centres, so a line's mask end sits on a slice boundary anywhere within
+ * half a slice of the true surface (a "tread": heights come out in whole
+ * slices). The exact information is where the label's end steps from one
+ * slice to the next between neighbouring lines (a "riser"): there the
+ * surface crosses that slice's centre plane, known to the in-plane pixel.
+ * Rows of lines SC_RISER_STEP_MM apart along AP over the body's depth (2 mm
+ * inside the front and back surfaces, where the corners round off), in
+ * SC_PATCH_N rows over +-SC_PATCH_LR_MM across, give these surface points:
+ * the 0.5 crossings of the label at which the end's slice index passes an
+ * integer (a jump of more than one slice between neighbouring lines is a gap
+ * in the label, not a riser). On a measuring line, each row's end is
+ * interpolated linearly between the nearest points in front of and behind
+ * the line; with points on one side only: along the line through the
+ * nearest two when they are at least SC_RISER_SPAN_MM apart (a slope;
+ * closer, a pixel's uncertainty in their places makes it unreliable), as
+ * far as their distance apart or SC_RISER_REACH_MM if more; else level with
+ * the nearest within SC_RISER_REACH_MM (the endplate perpendicular to the
+ * body axis: an endplate of
+ * a grade 1 wedge, 25 % over 70 % of the depth and half of it on each
+ * endplate, departs from level by 1 mm at 7 mm). The rows that give an end
+ * are averaged, and the result is kept within half a voxel along SI of the
+ * line's own mask end (the label's voxel-centre bound). An end no row gives
+ * (an endplate parallel to the slices) stays as patch_ends left it. */
+#define SC_RISER_STEP_MM 0.25
+#define SC_RISER_MAX 64
+#define SC_RISER_SPAN_MM 5.0
+#define SC_RISER_REACH_MM 7.0
+
+/* Grid axis along which dir crosses the voxels fastest (the slice axis). */
+static int slice_axis(const sc_ctx *c, const double dir[3])
+{
+    const double *m = c->ct->ijk_to_lps;
+    int best = 2;
+    double bw = -1;
+    for (int a = 0; a < 3; a++) {
+        double col[3] = {m[a], m[4 + a], m[8 + a]};
+        double w = fabs(sp_dot3(col, dir));
+        if (w > bw) bw = w, best = a;
+    }
+    return best;
+}
+
+/* Slice-centre crossings of one row of lines (AP offsets u from the body
+ * centre, in order), for the bottom [0] and top [1] ends. */
+typedef struct riser_row {
+    int n[2];
+    double u[2][SC_RISER_MAX], t[2][SC_RISER_MAX];
+} riser_row;
+
+/* Scans the row at LR offset dv over AP offsets [u0, u1] from the centre. */
+static void riser_scan(const sc_ctx *c, const sp_score_vertebra *v, double u0, double u1, double dv, int ax,
+                       riser_row *r)
+{
+    double q[3], ep[3], ijk[3], lo, hi, pu = 0, pt[2] = {0, 0}, pz[2] = {NAN, NAN};
+    r->n[0] = r->n[1] = 0;
+    /* within the row's own front and back (an elliptic body is shallower
+     * off the midline): a line near the side wall leaves through it */
+    sc_point(v->centre, v->lr, dv, v->lr, 0, v->lr, 0, q);
+    if (!sc_extent(c, v->k, true, q, v->ap, 60.0, &lo, &hi)) return;
+    u0 = fmax(u0, lo + 2.0), u1 = fmin(u1, hi - 2.0);
+    for (int i = 0; u0 + i * SC_RISER_STEP_MM <= u1 + 1e-9; i++) {
+        double u = u0 + i * SC_RISER_STEP_MM;
+        sc_point(v->centre, v->ap, u, v->lr, dv, v->si, 0, q);
+        if (!sc_extent(c, v->k, true, q, v->si, 60.0, &lo, &hi)) {
+            pz[0] = pz[1] = NAN;
+            continue;
+        }
+        for (int e = 0; e < 2; e++) {
+            double t = e ? hi : lo;
+            sc_point(q, v->si, t, v->si, 0, v->si, 0, ep);
+            sc_to_ijk(c, ep, ijk);
+            double z = ijk[ax];
+            if (!isnan(pz[e]) && fabs(z - pz[e]) <= 1.0 && floor(z) != floor(pz[e]) && r->n[e] < SC_RISER_MAX) {
+                double n0 = fmax(floor(z), floor(pz[e])), f = (n0 - pz[e]) / (z - pz[e]);
+                r->u[e][r->n[e]] = pu + f * (u - pu), r->t[e][r->n[e]] = pt[e] + f * (t - pt[e]), r->n[e]++;
+            }
+            pz[e] = z, pt[e] = t;
+        }
+        pu = u;
+    }
+}
+
+/* The end of side e on the line at AP offset ul from one row's crossings;
+ * false when the row gives none there. */
+static bool riser_at(const riser_row *r, int e, double ul, double *out)
+{
+    int nc = r->n[e], k = 0;
+    const double *cu = r->u[e], *ct = r->t[e];
+    if (!nc) return false;
+    while (k < nc && cu[k] < ul) k++; /* first crossing at or beyond the line */
+    if (k > 0 && k < nc) { /* crossings on both sides: the surface between them */
+        double du = cu[k] - cu[k - 1];
+        *out = du < 1e-6 ? ct[k] : ct[k - 1] + (ct[k] - ct[k - 1]) * (ul - cu[k - 1]) / du;
+        return true;
+    }
+    /* on one side only: extended along the line through the nearest two
+     * when they are at least SC_RISER_SPAN_MM apart (a slope), as far as
+     * their distance or SC_RISER_REACH_MM; else level with the nearest,
+     * within SC_RISER_REACH_MM */
+    int a = k == 0 ? 0 : nc - 1, b = k == 0 ? 1 : nc - 2;
+    double span = nc >= 2 ? fabs(cu[b] - cu[a]) : 0;
+    if (span >= SC_RISER_SPAN_MM && fabs(cu[a] - ul) <= fmax(span, SC_RISER_REACH_MM)) {
+        *out = ct[a] + (ct[b] - ct[a]) * (ul - cu[a]) / (cu[b] - cu[a]);
+        return true;
+    }
+    if (fabs(cu[a] - ul) > SC_RISER_REACH_MM) return false;
+    *out = ct[a];
+    return true;
+}
+
+/* The ends lo/hi of the measuring line at AP offset ul (its own mask ends
+ * ra/rb) from the rows' crossings: the mean over the rows that give one,
+ * kept within half a voxel along SI of the line's own end; an end no row
+ * gives is left as it is. */
+static void riser_ends(const sc_ctx *c, const sp_score_vertebra *v, const riser_row *rows, double ul, double ra,
+                       double rb, double *lo, double *hi)
+{
+    double vox = sc_vox_along(c, v->si);
+    for (int e = 0; e < 2; e++) {
+        double sum = 0, val, *end = e ? hi : lo, own = e ? rb : ra;
+        int m = 0;
+        for (int j = 0; j < SC_PATCH_N; j++)
+            if (riser_at(&rows[j], e, ul, &val)) sum += val, m++;
+        if (m) *end = fmin(fmax(sum / m, own - 0.5 * vox), own + 0.5 * vox);
+    }
+}
+
 void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
 {
     sp_score_heights *h = &v->h;
@@ -234,6 +365,13 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
     h->front_t = lo, h->wall_t = hi;
     if (sc_extent(c, v->k, true, v->centre, v->lr, 60.0, &a0, &b0)) h->width = b0 - a0;
     canal(c, v);
+    bool thick = sc_thick_slices(c, v->si);
+    riser_row rows[SC_PATCH_N];
+    if (thick) {
+        int ax = slice_axis(c, v->si);
+        for (int j = 0; j < SC_PATCH_N; j++)
+            riser_scan(c, v, lo + 2.0, hi - 2.0, SC_PATCH_LR_MM * (j - SC_PATCH_N / 2) / (SC_PATCH_N / 2), ax, &rows[j]);
+    }
     for (int k = 0; k < 3; k++) {
         double t = lo + frac[k] * h->depth, a, b;
         sc_point(v->centre, v->ap, t, v->si, 0, v->lr, 0, p);
@@ -242,7 +380,9 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
                      k == 0 ? "anterior" : k == 1 ? "middle" : "posterior");
             return;
         }
+        double ra = a, rb = b;
         patch_ends(c, v, p, fmin(t - lo, hi - t), &a, &b);
+        if (thick) riser_ends(c, v, rows, t, ra, rb, &a, &b);
         *out[k] = b - a;
         if (k == 2) h->post_lo = a, h->post_hi = b;
         sc_point(p, v->si, b, v->si, 0, v->si, 0, h->lines[k][0]);
