@@ -339,16 +339,14 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
         memcpy(v->si, si, sizeof si);
         v->frame_ok = true;
     }
-    /* Thick slices (sc_thick_slices): each column's top and bottom are
-     * known only to half a slice along SI (the label steps by whole slices,
-     * the HU edge of a thick slice does not resolve the endplate), so
-     * planes fitted over the central 60 % of the body (10-20 mm) can tilt by
-     * 10-20 degrees (17 on the 5 mm phantom, 21 end to end). The
-     * segmentation's axis (the centreline through the neighbouring bodies)
-     * is good to a few degrees at any slice thickness (at most 3.5 there
-     * with truth labels; end to end mostly within 5, at worst 12.5 at L5):
-     * it is kept, and the endplate planes are still reported. */
-    if (v->frame_ok && sc_thick_slices(c, sv->axis_si)) memcpy(v->si, sv->axis_si, sizeof v->si);
+    /* Thick slices: the segmentation's axis (the centreline through the
+     * neighbouring bodies) was tried for the whole frame here, because the
+     * endplate planes of a 5 mm staircase tilt by up to 17 deg; it measured
+     * the heights better (truth labels 5 mm within 1 mm 61 -> 71 %) but
+     * gave the lytic L3 a 12 deg disc angle for 4 expected (a false de novo
+     * deformity, SINS alignment 2 for 0, and 4 end to end), and used for the
+     * heights alone it still made that L3's end-to-end collapse 2 for 0. The
+     * endplates' axis is kept (docs/scoring.md, "Thick slices"). */
     {
         double d = sp_dot3(v->ap, v->si), lr[3];
         for (int a = 0; a < 3; a++) v->ap[a] -= d * v->si[a];

@@ -233,7 +233,13 @@ static void collapse(sp_score_result *r)
             for (int d = -1; d <= 1; d += 2)
                 for (int j = k + d; j >= 0 && j < n && abs(j - k) <= 3; j += d) {
                     const sp_score_vertebra *w = &r->v[j];
-                    if (!w->h.ok || lesion(w) || w->label == 26 || w->h.posterior < 0.9 * nbref[j]) continue;
+                    /* a reference is intact: its wall not short, and not over 10 % taller
+                     * than its own neighbours (collapse only shortens a body; a taller one
+                     * holds a neighbour's endplate or two vertebrae: 5 mm phantom T4, 1.44x
+                     * its neighbours' volume, made T2/T3/T5/T6 read as fractures) */
+                    if (!w->h.ok || lesion(w) || w->label == 26 || w->h.posterior < 0.9 * nbref[j] ||
+                        w->h.posterior > 1.1 * nbref[j])
+                        continue;
                     double mn = fmin(w->h.anterior, fmin(w->h.middle, w->h.posterior));
                     if (1 - mn / w->h.posterior >= SP_GENANT_MILD_PCT / 100.0) continue;
                     s += w->h.posterior, m++;
