@@ -363,6 +363,8 @@ static void seed_floating_arches(const seg_canon *c, const seg_work *w, const se
     int64_t ped[SP_SEG_MAX_VERT] = {0};
     bool need[SP_SEG_MAX_VERT] = {false}, any = false;
     plane mid[SP_SEG_MAX_VERT];
+    /* omp: integer counts, summed per thread: the same at any thread count */
+    SP_OMP(parallel for default(none) shared(lab, body, nvox, nlv) reduction(+ : ped[:SP_SEG_MAX_VERT]) schedule(static))
     for (size_t i = 0; i < nvox; i++)
         if (lab[i] >= 2 && lab[i] < 2 + nlv && !body[i]) ped[lab[i] - 2]++;
     for (int k = 1; k + 1 < nlv; k++) {

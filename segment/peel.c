@@ -70,19 +70,21 @@ static bool outside_half_way(const seg_canon *c, const uint8_t *lab, size_t i, c
 
 sp_status seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts)
 {
-    size_t nxy = (size_t)c->n[0] * c->n[1], nvox = nxy * c->n[2];
-    uint8_t *drop = calloc(nvox, 1);
-    if (!drop) return SP_ENOMEM;
+    size_t nxy = (size_t)c->n[0] * c->n[1];
+    /* pass 1 marks (bit 0x80 of the voxel's own part: the test reads lab and
+     * hu only, so a mark cannot change another voxel's decision); pass 2
+     * drops the marked voxels */
 #pragma omp parallel for schedule(static)
     for (int z = 0; z < c->n[2]; z++)
         for (int y = 0; y < c->n[1]; y++)
             for (int x = 0; x < c->n[0]; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * c->n[0] + x;
                 int xyz[3] = {x, y, z};
-                if (parts[i] == 1 && outside_half_way(c, lab, i, xyz)) drop[i] = 1;
+                if (parts[i] == SP_SEG_PART_BODY && outside_half_way(c, lab, i, xyz)) parts[i] |= 0x80;
             }
-    for (size_t i = 0; i < nvox; i++)
-        if (drop[i]) lab[i] = 0, parts[i] = 0;
-    free(drop);
+#pragma omp parallel for schedule(static)
+    for (int z = 0; z < c->n[2]; z++)
+        for (size_t i = (size_t)z * nxy; i < (size_t)(z + 1) * nxy; i++)
+            if (parts[i] & 0x80) lab[i] = 0, parts[i] = 0;
     return SP_OK;
 }
