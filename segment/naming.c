@@ -153,8 +153,9 @@ static bool wide_slice(const seg_work *w, int z, double cx, double cy)
  * the dens, beyond a gap of soft tissue. Walking up a level's body axis
  * (straight on from the tangent at the body: the line itself may bend toward
  * a lateral mass up there), each work slice's bone through the axis is read
- * as a left-right run: a body is wide; a peg is 4 mm or more but under 0.75
- * of the body's width; then "ring" when bone lies on both sides beyond the
+ * as a left-right run: a body is wide; a peg is 4 mm or more but under 0.85
+ * of the body's width (the true 0.61 reads 0.75-0.77 on the block-mean work
+ * grid at 1 mm pixels or size_scale 0.8, and 0.75 missed C2 there); then "ring" when bone lies on both sides beyond the
  * run within 32 mm. C2: a body at most 30 mm wide, then directly (no disc)
  * 6-30 mm of peg, mostly ringed, the scan going on for 4 mm or more above it
  * and no body-wide bone for 10 mm above it (the atlas has no body). A body
@@ -163,7 +164,7 @@ static bool wide_slice(const seg_work *w, int z, double cx, double cy)
  * without the width, length and scan-edge rules two of the sixteen suite
  * phantoms (5 mm slices; a translated T12 cropped at T1) called an upper
  * thoracic level C2, with 5 and 8 mm pegs under 36 and 15 mm bodies. */
-#define PEG_REL_MAX 0.75   /* peg / body width (dens ~10 / C2 body ~16) */
+#define PEG_REL_MAX 0.85   /* peg / body width (dens ~10 / C2 body ~16; read 12 / 16 on 2 mm blocks) */
 #define PEG_MIN_MM 4.0     /* narrowest peg */
 #define PEG_LEN_MM 6.0     /* shortest peg (the dens rises 12-15 mm) */
 #define BODY_MAX_MM 30.0   /* widest C2 body (15-20 mm in adults); thoracic and lumbar bodies are wider */
@@ -319,7 +320,11 @@ void seg_detect_anchors(const seg_work *w, const seg_line *L, seg_level *lv, int
         for (int k = 0; k < nlv; k++)
             sp_log(SP_LOG_DEBUG, "segment: level %d (%.0f-%.0f mm): rib sides %d, wide %.0f%%", k, lv[k].s_lo, lv[k].s_hi,
                    lv[k].ribs, 100 * lv[k].wide_frac);
-    lv[0].sacrum = nlv > 1 && lv[0].wide_frac >= 0.5;
+    /* A rib-bearing level is no sacrum, nor is the level under one (L5 never
+     * bears a rib): a scan ending in the chest has ribs 45-75 mm out at its
+     * lowest level too (cervico-thoracic phantoms cut at T4: "sacrum found",
+     * 7 of 12 names wrong and unflagged). */
+    lv[0].sacrum = nlv > 1 && lv[0].wide_frac >= 0.5 && !lv[0].ribs && !lv[1].ribs;
     for (int k = 0; k < nlv; k++) lv[k].axis = lv[k].atlas = false;
     for (int k = nlv - 1; k >= 0 && k >= nlv - PEG_LEVELS; k--)
         if (!lv[k].sacrum && detect_axis(w, L, &lv[k], verbose)) {
