@@ -503,10 +503,15 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         name_from_c2(lv, nlv, C, F, r);
     } else if (F >= 0) {
         count_from(lv, nlv, F, 8);
+        /* Counted up into the neck, beyond C7, the names are flagged: small
+         * cervical discs can be missed (a cervico-thoracic phantom cut 3 mm
+         * above C1, no C2 found: C2 and C3 made one level, and C3-C5 were
+         * named one too low without a flag). */
         for (int k = 0; k < nlv; k++) {
             int d = abs(k - F);
-            set(&r->vert[k], fmax(0.3, 0.85 - 0.05 * d), d > 4, "counted from the first rib-bearing vertebra (T1)",
-                d > 4 ? "+/-1 level" : "");
+            bool unc = d > 4 || k > F + 1;
+            set(&r->vert[k], fmax(0.3, 0.85 - 0.05 * d) * (k > F + 1 ? 0.7 : 1.0), unc,
+                "counted from the first rib-bearing vertebra (T1)", unc ? "+/-1 level" : "");
         }
         add_flag(r, "single anchor (first rib); ");
     } else if (S >= 0 && T >= 0) {

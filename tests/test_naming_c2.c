@@ -100,6 +100,23 @@ Test(naming_c2, no_c2_claimed_when_the_scan_starts_below_it)
     sp_phantom_free(ph);
 }
 
+/* The scan cut 3 mm above the atlas: no C2 is found (too little scan above
+ * it) and the names are counted up from the first rib; two upper cervical
+ * levels made one segment, so the names above C7 came out one too low and
+ * unflagged until cervical names counted from the first rib were flagged. */
+Test(naming_c2, names_counted_up_into_the_neck_are_flagged)
+{
+    sp_phantom *ph = sp_test_phantom("{\"seed\": 11, \"anatomy\": {\"from\": \"C1\", \"to\": \"T6\"}, \"scan\": "
+                                     "{\"fov_from\": \"C1\", \"fov_to\": \"T4\", \"margin_mm\": 3, \"matrix\": [256, 256], "
+                                     "\"pixel_mm\": 0.8, \"slice_mm\": 2.0}}");
+    sp_seg_result *r = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(ph), NULL, &r, &e), SP_OK, "%s", e.msg);
+    names_right_or_flagged(r, sp_phantom_vertebrae(ph));
+    sp_seg_result_free(r);
+    sp_phantom_free(ph);
+}
+
 /* ---- the naming rules on hand-made levels (caudal first, as the pipeline
  * builds them) ---- */
 
