@@ -129,6 +129,6 @@ void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, b
  * labels); imported labels are left exactly as given. */
 sp_status seg_label_parts(const seg_canon *c, uint8_t *lab, int nlv, bool fill, uint8_t *parts, sp_seg_vertebra *vert);
 /* peel.c: drops the partial-volume shell outside each label's half-way edge */
-sp_status seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts);
+void seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts);
 
 #endif

@@ -31,8 +31,7 @@
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include "core/sp_omp.h"
 
 #define PEEL_MAX_VOX_MM 3.2
 #define PEEL_IN_MM 2.0 /* how far inward the bone's peak is looked for (a lesion deeper in is not the edge) */
@@ -68,13 +67,14 @@ static bool outside_half_way(const seg_canon *c, const uint8_t *lab, size_t i, c
     return false;
 }
 
-sp_status seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts)
+void seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts)
 {
     size_t nxy = (size_t)c->n[0] * c->n[1];
     /* pass 1 marks (bit 0x80 of the voxel's own part: the test reads lab and
      * hu only, so a mark cannot change another voxel's decision); pass 2
      * drops the marked voxels */
-#pragma omp parallel for schedule(static)
+    /* omp: iteration z writes parts of slice z only; reads lab and hu. */
+    SP_OMP(parallel for default(none) shared(c, lab, parts, nxy) schedule(static))
     for (int z = 0; z < c->n[2]; z++)
         for (int y = 0; y < c->n[1]; y++)
             for (int x = 0; x < c->n[0]; x++) {
@@ -82,9 +82,8 @@ sp_status seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts)
                 int xyz[3] = {x, y, z};
                 if (parts[i] == SP_SEG_PART_BODY && outside_half_way(c, lab, i, xyz)) parts[i] |= 0x80;
             }
-#pragma omp parallel for schedule(static)
+    SP_OMP(parallel for default(none) shared(c, lab, parts, nxy) schedule(static))
     for (int z = 0; z < c->n[2]; z++)
         for (size_t i = (size_t)z * nxy; i < (size_t)(z + 1) * nxy; i++)
             if (parts[i] & 0x80) lab[i] = 0, parts[i] = 0;
-    return SP_OK;
 }

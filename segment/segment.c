@@ -193,7 +193,7 @@ sp_status sp_seg_run(const sp_volume *ct, const sp_seg_opts *opts, sp_seg_result
     sp_log(SP_LOG_DEBUG, "segment: instances done at %.2f s", sp_now() - t0);
     if (st == SP_OK) st = seg_label_parts(&c, lab, nlv, true, parts, r->vert);
     sp_log(SP_LOG_DEBUG, "segment: parts done at %.2f s", sp_now() - t0);
-    if (st == SP_OK) st = seg_peel_surface(&c, lab, parts);
+    if (st == SP_OK) seg_peel_surface(&c, lab, parts);
     sp_log(SP_LOG_DEBUG, "segment: body surface done at %.2f s", sp_now() - t0);
     if (st != SP_OK) {
         st = fail_with(err, st, "labelling");
