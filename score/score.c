@@ -235,8 +235,9 @@ static void collapse(sp_score_result *r)
                     const sp_score_vertebra *w = &r->v[j];
                     /* a reference is intact: its wall not short, and not over 10 % taller
                      * than its own neighbours (collapse only shortens a body; a taller one
-                     * holds a neighbour's endplate or two vertebrae: 5 mm phantom T4, 1.44x
-                     * its neighbours' volume, made T2/T3/T5/T6 read as fractures) */
+                     * holds a neighbour's endplate or two vertebrae: on the 5 mm phantom end
+                     * to end, while heights were read along the centreline's axis, a T4 of
+                     * 1.44x its neighbours' volume made T2/T3/T5/T6 read as fractures) */
                     if (!w->h.ok || lesion(w) || w->label == 26 || w->h.posterior < 0.9 * nbref[j] ||
                         w->h.posterior > 1.1 * nbref[j])
                         continue;

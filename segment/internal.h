@@ -101,6 +101,9 @@ typedef struct seg_level {
 
 /* naming.c */
 void seg_detect_anchors(const seg_work *w, const seg_line *line, seg_level *lv, int nlv, bool verbose);
+/* axis.c: true when level v is C2 (its body goes on up as the dens through
+ * the atlas ring); sets v's peg_* fields */
+bool seg_detect_axis(const seg_work *w, const seg_line *L, seg_level *v, bool verbose);
 void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r);
 /* VerSe label of the vertebra above / below (sacrum below L5). */
 int seg_label_up(int label);
