@@ -38,6 +38,8 @@
 #define ACF_HALF 60
 #define SPLIT_PENALTY 400.0
 #define THICK_SLICE_MM 4.0 /* thicker than a thoracic disc */
+#define PERIOD_SLOPE_MAX 0.06 /* mm of period per mm of column: L5 38 -> T1 21 mm over ~450 mm is 0.04 */
+#define PERIOD_FIT_MIN_MM 100 /* profiles this long or longer get the straight-line fit */
 #define LYTIC_VALLEY_HU 60.0 /* below any disc (80-130 HU): tumour, not disc */
 
 /* Penalty of a gap g (mm) between consecutive discs for local period T;
@@ -113,7 +115,13 @@ static double disc_mean(const seg_work *w, const double c[3], const double t[3])
  * So on slices of 4 mm or thinner the search begins at 12 mm: every thin-
  * slice phantom of the suite and the 3 mm real CT gave byte-identical
  * labels. On thicker slices a cervical disc is not resolved anyway, and
- * 12 mm moved the 5 mm phantom's discs, so 18 stays there. */
+ * 12 mm moved the 5 mm phantom's discs, so 18 stays there. But on a short
+ * lumbar profile the two bright endplates of each body make a half period
+ * (15 mm) that the 12 mm search took for the period at some samples, and the
+ * median over them (21-25 mm against the true 30) let a 10 HU dip inside
+ * L1 be a disc: T12-L4 scans with a crushed lytic L2, names one level off
+ * below it on four of four seeds, two of them not flagged. So 12 mm is the
+ * floor only where the column is cervical-narrow (cervical_floor). */
 static void local_period(const double *P, int n, double *T, int lag_min)
 {
     for (int i = 0; i < n; i++) {
@@ -154,7 +162,7 @@ static void local_period(const double *P, int n, double *T, int lag_min)
      * 38 mm at L5, 21 mm at T1): over a long profile, a robust straight-line
      * fit (three passes, dropping estimates 25 % off the line) replaces the
      * local estimates, which a lytic or blurred stretch can throw off. */
-    if (n >= 150) {
+    if (n >= PERIOD_FIT_MIN_MM) {
         double a = 0, b = 0;
         bool *use = malloc((size_t)n * sizeof *use);
         if (use) {
@@ -168,6 +176,16 @@ static void local_period(const double *P, int n, double *T, int lag_min)
                 b = (sw * sxy - sx * sy) / den;
                 a = (sy - b * sx) / sw;
                 for (int i = 0; i < n; i++) use[i] = (!known || known[i]) && fabs(T[i] - (a + b * i)) <= 0.25 * (a + b * i);
+            }
+            /* the anatomical slope at most: a steeper line is an end's or a
+             * collapsed body's estimates pulling it, not the spine */
+            if ((a != 0 || b != 0) && fabs(b) > PERIOD_SLOPE_MAX) {
+                double sr = 0;
+                int nr = 0;
+                b = b > 0 ? PERIOD_SLOPE_MAX : -PERIOD_SLOPE_MAX;
+                for (int i = 0; i < n; i++)
+                    if (use[i]) sr += T[i] - b * i, nr++;
+                if (nr) a = sr / nr;
             }
             if (a != 0 || b != 0)
                 for (int i = 0; i < n; i++) T[i] = fmin(LAG_MAX, fmax(lag_min, a + b * i));
@@ -195,6 +213,70 @@ static void local_period(const double *P, int n, double *T, int lag_min)
     }
     memcpy(T, tmp, (size_t)n * sizeof *T);
     free(tmp);
+}
+
+/* Where the column is as narrow as a cervical body: the bone run across LR
+ * (gaps of up to NARROW_GAP_MM bridged) through the centreline point, median
+ * over +/-10 mm of column, under NARROW_BODY_MM (cervical bodies 15-20 mm,
+ * C7-T1 25-30, thoracic 30-40, lumbar 40-50; the run through a body is its
+ * width at that row) and at least NARROW_MIN_MM, over at least
+ * NARROW_STRETCH_MM of column (a lytic body alone reads narrow too). */
+#define NARROW_BODY_MM 30.0
+#define NARROW_GAP_MM 3.0
+#define NARROW_MIN_MM 8.0 /* less: no body there (beyond the column's end, a disc) */
+#define NARROW_STRETCH_MM 30 /* shortest narrow stretch taken as neck (two cervical levels) */
+#define NARROW_BRIDGE_MM 15  /* wider gaps between narrow stretches than this end the neck */
+static double lr_run_mm(const seg_work *w, const double p[3])
+{
+    int nx = w->n[0], ny = w->n[1], x = (int)lround(p[0]), y = (int)lround(p[1]), z = (int)lround(p[2]);
+    if (x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= w->n[2]) return 0;
+    const uint8_t *b = w->bone + ((size_t)z * ny + y) * nx;
+    int gap = (int)ceil(NARROW_GAP_MM / w->spacing[0]), x0 = x, x1 = x;
+    for (int g = 0, q = x - 1; q >= 0 && g <= gap; q--) g = b[q] ? (x0 = q, 0) : g + 1;
+    for (int g = 0, q = x + 1; q < nx && g <= gap; q++) g = b[q] ? (x1 = q, 0) : g + 1;
+    return (x1 - x0 + 1) * w->spacing[0];
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void cervical_floor(const seg_work *w, const seg_line *line, int n, bool *narrow)
+{
+    double *run = malloc((size_t)n * sizeof *run), win[21];
+    for (int i = 0; i < n; i++) narrow[i] = false;
+    if (!run) return;
+    for (int i = 0; i < n; i++) {
+        double p[3], t[3];
+        seg_line_at_s(line, i, p, t);
+        run[i] = lr_run_mm(w, p);
+    }
+    for (int i = 0; i < n; i++) {
+        int m = 0;
+        for (int j = i - 10; j <= i + 10; j++)
+            if (j >= 0 && j < n) win[m++] = run[j];
+        qsort(win, (size_t)m, sizeof *win, cmp_dbl);
+        narrow[i] = win[m / 2] >= NARROW_MIN_MM && win[m / 2] < NARROW_BODY_MM;
+    }
+    /* a disc or a wide spot between narrow stretches stays in the neck */
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && narrow[j] == narrow[i]) j++;
+        if (!narrow[i] && i > 0 && j < n && j - i < NARROW_BRIDGE_MM)
+            for (int q = i; q < j; q++) narrow[q] = true;
+        i = j;
+    }
+    /* a neck is a stretch of narrow levels; a short one is a destroyed body */
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && narrow[j] == narrow[i]) j++;
+        if (narrow[i] && j - i < NARROW_STRETCH_MM)
+            for (int q = i; q < j; q++) narrow[q] = false;
+        i = j;
+    }
+    free(run);
 }
 
 /* Weight of a dip of sg * P at i (sg -1: a peak), 0 when none: its
@@ -345,7 +427,28 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
         P[i] = s / ws;
     }
     bool thick = w->spacing[2] > THICK_SLICE_MM;
-    local_period(P, n, T, thick ? LAG_MIN : LAG_MIN_THIN);
+    local_period(P, n, T, LAG_MIN);
+    if (!thick) { /* cervical stretches: from 12 mm (see local_period) */
+        double *T12 = malloc((size_t)n * sizeof *T12);
+        bool *narrow = malloc((size_t)n * sizeof *narrow);
+        if (T12 && narrow) {
+            cervical_floor(w, line, n, narrow);
+            bool any = false;
+            for (int i = 0; i < n; i++) any |= narrow[i];
+            if (any) local_period(P, n, T12, LAG_MIN_THIN);
+            for (int i = 0; any && i < n; i++)
+                if (narrow[i]) T[i] = T12[i];
+            for (int i = 0; verbose && i < n; i++)
+                if (narrow[i] && (i == 0 || !narrow[i - 1]))
+                    for (int j = i; j < n; j++)
+                        if (j + 1 == n || !narrow[j + 1]) {
+                            sp_log(SP_LOG_DEBUG, "segment: column %d-%d mm as narrow as cervical: periods from %d mm", i, j,
+                                   LAG_MIN_THIN);
+                            break;
+                        }
+        }
+        free(T12), free(narrow);
+    }
     /* candidate minima with their prominence over +/-SIDE_MM; on slices
      * thicker than a disc also maxima (see dip_weight) */
     for (int i = 1; i + 1 < n; i++) {

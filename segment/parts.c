@@ -477,8 +477,18 @@ static int hull2(pt2 *pts, int n, pt2 *h)
  * 60 % of the smaller of its two neighbours): in each axial slice, voxels inside the convex
  * hull of the body's voxels, in front of the posterior wall and not fat
  * (>= -50 HU: tumour or marrow) join the body. Intact bodies are left alone:
- * on them the hull only adds soft tissue at the waist. */
-static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f)
+ * on them the hull only adds soft tissue at the waist.
+ * A tumour that has replaced one side of the body leaves bone on the other
+ * side only, and the hull of that half stops at the midline (held-out lytic
+ * L2, 35 % crush with its right half and right pedicle lytic: body Dice 0.61,
+ * its centre 10 mm to the left). A body is left-right symmetric about the
+ * mid-sagittal plane, so the hull also takes in the body voxels mirrored
+ * about that plane: the plane through mid, the mean of the two neighbours'
+ * centres (intact levels; the centreline point of this level follows the
+ * bone that is left), normal to the level's LR axis. */
+#define MIRROR_SIDE_RATIO 0.9
+static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f,
+                           const double mid[3], const double lr[3])
 {
     int nx = c->n[0], ny = c->n[1];
     size_t nxy = (size_t)nx * ny;
@@ -494,9 +504,19 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
         for (int y = f->ymin; y <= f->ymax; y++)
             for (int x = f->xmin; x <= f->xmax; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
-                if (lab[i] == k + 1 && parts[i] == SP_SEG_PART_BODY) pts[n].x = x, pts[n].y = y, n++;
+                if (lab[i] != k + 1 || parts[i] != SP_SEG_PART_BODY) continue;
+                pts[n].x = x, pts[n].y = y, n++;
             }
         if (n < 3) continue;
+        /* one side missing: the body's reach to one side of the plane
+         * under MIRROR_SIDE_RATIO of its reach to the other */
+        double reach[2] = {0, 0};
+        for (int j = 0; j < n; j++) {
+            double l = (pts[j].x * c->spacing[0] - mid[0]) * lr[0] + (pts[j].y * c->spacing[1] - mid[1]) * lr[1] +
+                       (z * c->spacing[2] - mid[2]) * lr[2];
+            reach[l > 0] = fmax(reach[l > 0], fabs(l));
+        }
+        bool mirror = fmin(reach[0], reach[1]) < MIRROR_SIDE_RATIO * fmax(reach[0], reach[1]);
         int nh = hull2(pts, n, h);
         if (nh < 3) continue;
         for (int y = f->ymin; y <= f->ymax; y++)
@@ -506,6 +526,13 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
                 pt2 q = {x, y};
                 bool inside = true;
                 for (int e = 0; e < nh && inside; e++) inside = cross2(h[e], h[(e + 1) % nh], q) >= 0;
+                if (!inside && mirror) { /* its mirror image about the mid-sagittal plane, in this slice */
+                    double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]};
+                    double l = 2.0 * ((X[0] - mid[0]) * lr[0] + (X[1] - mid[1]) * lr[1] + (X[2] - mid[2]) * lr[2]);
+                    pt2 m = {(int)lround((X[0] - l * lr[0]) / c->spacing[0]), (int)lround((X[1] - l * lr[1]) / c->spacing[1])};
+                    inside = true;
+                    for (int e = 0; e < nh && inside; e++) inside = cross2(h[e], h[(e + 1) % nh], m) >= 0;
+                }
                 if (!inside) continue;
                 double dd[3] = {x * c->spacing[0] - f->o[0], y * c->spacing[1] - f->o[1], z * c->spacing[2] - f->o[2]};
                 if (part_of(f, dd) != SP_SEG_PART_BODY) continue;
@@ -751,7 +778,10 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
                         }
             for (int k = 1; k + 1 < nlv; k++) {
                 double ref = (double)(body[k - 1] < body[k + 1] ? body[k - 1] : body[k + 1]);
-                if (cnt[k] && ref > 0 && body[k] < 0.6 * ref) hull_fill_body(c, lab_rw, parts, k, &fr[k]);
+                if (!cnt[k] || ref <= 0 || body[k] >= 0.6 * ref) continue;
+                double mid[3];
+                for (int a = 0; a < 3; a++) mid[a] = cnt[k - 1] && cnt[k + 1] ? 0.5 * (fr[k - 1].o[a] + fr[k + 1].o[a]) : fr[k].o[a];
+                hull_fill_body(c, lab_rw, parts, k, &fr[k], mid, fr[k].lr);
             }
             free(body);
         }
