@@ -240,6 +240,49 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
                  "%s inferred, not seen (%s %s); ", strchr(inf, ',') ? "discs" : "a disc", strchr(inf, ',') ? "levels" : "level", inf);
 }
 
+/* Two neighbouring levels that are each short and together about one
+ * vertebra tall are probably one vertebra cut by a dip taken for a disc
+ * (a crushed lytic level beside them throws the disc period off: seeds 57
+ * and 77 of a T12-L4 scan with a crushed L2 named three of five levels one
+ * off, only two flagged). Both, and every level named by counting across
+ * them, are flagged. A single collapsed vertebra beside a normal one is not
+ * this (its pair adds up to 1.6 neighbours or more). */
+#define SPLIT_SHORT 0.8 /* each of the pair under this share of the neighbours' height */
+#define SPLIT_SUM 1.4   /* and together under this */
+static void flag_split_levels(const seg_level *lv, int nlv, sp_seg_result *r)
+{
+    for (int k = 0; k + 1 < nlv; k++) {
+        const seg_level *a = &lv[k], *b = &lv[k + 1];
+        if (a->sacrum || b->sacrum || a->axis || b->axis || a->atlas || b->atlas || a->open_lo || a->open_hi ||
+            b->open_lo || b->open_hi)
+            continue;
+        double ref = 0;
+        int n = 0;
+        for (int j = k - 2; j <= k + 3; j++)
+            if (j != k && j != k + 1 && j >= 0 && j < nlv && !lv[j].sacrum && !lv[j].axis && !lv[j].atlas &&
+                !lv[j].open_lo && !lv[j].open_hi)
+                ref += lv[j].s_hi - lv[j].s_lo, n++;
+        if (n == 0) continue;
+        ref /= n;
+        double la = a->s_hi - a->s_lo, lb = b->s_hi - b->s_lo;
+        if (la >= SPLIT_SHORT * ref || lb >= SPLIT_SHORT * ref || la + lb >= SPLIT_SUM * ref) continue;
+        bool from_below = !(r->vert[k].anchor[0] && strstr(r->vert[k].anchor, "rib") && !strstr(r->vert[k].anchor, "sacrum")) &&
+                          !strstr(r->vert[k].anchor, "C2 (dens)");
+        for (int j = 0; j < nlv; j++) {
+            bool across = j == k || j == k + 1 || (from_below ? j > k + 1 : j < k);
+            if (!across || r->vert[j].uncertain) continue;
+            r->vert[j].uncertain = true;
+            r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
+            snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
+                     j == k || j == k + 1 ? "this segment and the next may be one vertebra"
+                                          : "two segments on the way may be one vertebra");
+        }
+        snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
+                 "two segments %.0f and %.0f mm tall (neighbours %.0f mm) may be one vertebra; ", la, lb, ref);
+        k++;
+    }
+}
+
 /* The first rib-bearing level below two rib-free ones is T1 (the rib cage's
  * top in a scan that shows the neck). -1 when none. */
 static int first_rib(const seg_level *lv, int nlv)
@@ -431,4 +474,5 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         sp_seg_level_name(lv[k].label, r->vert[k].name);
     }
     flag_tall_levels(lv, nlv, r);
+    flag_split_levels(lv, nlv, r);
 }

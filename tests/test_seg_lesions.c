@@ -186,24 +186,35 @@ Test(seg_lesions, crushed_lytic_level_in_a_short_scan_leaves_the_names_right)
      * pairs read as a half period; the straight-line fit was only used on
      * profiles of 150 mm), so a 10 HU dip inside a body became a disc and
      * every name below it was one level off: L2 crushed, four of five names
-     * wrong, two of them not flagged; L3 crushed, three of five wrong */
-    static const char *lev[2] = {"L2", "L3"};
-    for (int c = 0; c < 2; c++) {
+     * wrong, two of them not flagged; L3 crushed, three of five wrong. With
+     * seed 57 the crushed L2 still throws the period off: three names one
+     * level off, which must then be flagged (two segments that add up to one
+     * vertebra, segment/naming.c); two of the three were not. */
+    static const char *lev[3] = {"L2", "L3", "L2"};
+    static const int seed[3] = {41, 41, 57};
+    for (int c = 0; c < 3; c++) {
         char spec[600];
         snprintf(spec, sizeof spec,
-                 "{\"seed\": 41, \"anatomy\": {\"from\": \"T12\", \"to\": \"L4\"},"
+                 "{\"seed\": %d, \"anatomy\": {\"from\": \"T12\", \"to\": \"L4\"},"
                  " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.4, \"slice_mm\": 1.5},"
                  " \"vertebrae\": {\"%s\": {\"collapse_pct\": 30, \"collapse_shape\": \"crush\","
                  " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_right\"],"
                  " \"body_extent_pct\": 75, \"cortical_breach\": true}}}}",
-                 lev[c]);
+                 seed[c], lev[c]);
         sp_phantom *p = sp_test_phantom(spec);
         sp_seg_result *r = NULL;
         sp_err e = {0};
         cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
         for (int t = 19; t <= 23; t++) { /* T12-L4 */
             int l = best_match(r->vertebrae, sp_phantom_vertebrae(p), t);
-            cr_expect_eq(l, t, "%s crushed: truth label %d is our label %d", lev[c], t, l);
+            bool flagged = false;
+            for (int k = 0; k < r->nvert; k++)
+                if (r->vert[k].label == l) flagged = r->vert[k].uncertain;
+            if (seed[c] == 41)
+                cr_expect_eq(l, t, "%s crushed: truth label %d is our label %d", lev[c], t, l);
+            else
+                cr_expect(l == t || flagged, "seed %d, %s crushed: truth label %d is our label %d, not flagged", seed[c],
+                          lev[c], t, l);
         }
         sp_seg_result_free(r);
         sp_phantom_free(p);
