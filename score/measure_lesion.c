@@ -13,7 +13,10 @@
  *    passes: a replaced pedicle is thin), then 2 passes onto surface voxels,
  *    so a lesion that destroys the cortex reaches the surface while isolated
  *    partial-volume voxels at the surface never count;
- *    blastic seeds grow (2 passes) into candidates not on the surface.
+ *    blastic seeds grow (2 passes) into candidates >= ~2 mm inside (not
+ *    merely off the surface: the cortex of a pedicle or lamina under a
+ *    voxel of partial-volume label read as sclerotic, and a mixed body
+ *    lesion grew through it into both pedicles, end to end).
  * Then: character, share of the body, share of each pedicle and facet
  * region, cortical breach (lytic voxels on the vertebra's surface), and the
  * intraosseous WBB zones/layers. Serial per vertebra (small boxes). */
@@ -282,7 +285,10 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                     f |= M_LCAND;
                     if (inside_v(c, v, v->label, X, Y, Z, r2, false)) f |= M_LYTIC; /* lytic posterior elements are soft */
                 }
-                if (ct[i] > r->blastic_thr && !surf) {
+                /* sclerotic candidates 2 mm inside too: the cortex of a thin
+                 * posterior element under a partial-volume shell of label is
+                 * one voxel deep, and a mixed lesion grew through it */
+                if (ct[i] > r->blastic_thr && inside_v(c, v, v->label, X, Y, Z, r2, false)) {
                     f |= M_BCAND;
                     if (inside_v(c, v, v->label, X, Y, Z, rd, true)) f |= M_BLASTIC;
                 }
