@@ -76,7 +76,7 @@ static double axial_run(const seg_work *w, int z, double px, double py, bool *ri
     return (x1 - x0 + 1) * sx;
 }
 
-static int cmp_double(const void *a, const void *b)
+int seg_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -124,7 +124,7 @@ bool seg_detect_axis(const seg_work *w, const seg_line *L, seg_level *v, bool ve
         run[m] = axial_run(w, z, L->p[i][0], L->p[i][1], &ring[m], ctr[m]);
         tmp[nb++] = run[m];
     }
-    qsort(tmp, (size_t)nb, sizeof *tmp, cmp_double);
+    qsort(tmp, (size_t)nb, sizeof *tmp, seg_cmp_double);
     double wb = tmp[nb / 2], lim = PEG_REL_MAX * wb;
     if (wb < 8.0) return false; /* no body to rise from */
     /* the body's centre: slices as wide as the body (not a disc, not widened by facets) */
@@ -132,7 +132,7 @@ bool seg_detect_axis(const seg_work *w, const seg_line *L, seg_level *v, bool ve
         nb = 0;
         for (int j = 0; j < m; j++)
             if (fabs(run[j] - wb) <= 0.25 * wb) tmp[nb++] = ctr[j][k];
-        qsort(tmp, (size_t)nb, sizeof *tmp, cmp_double);
+        qsort(tmp, (size_t)nb, sizeof *tmp, seg_cmp_double);
         q[k] = tmp[nb / 2];
     }
     for (int z = zmid + 1; z <= zmax; z++, m++) {
@@ -159,7 +159,7 @@ bool seg_detect_axis(const seg_work *w, const seg_line *L, seg_level *v, bool ve
     for (int k = 0; k < 3; k++) v->peg_t[k] = d[k] / len;
     v->peg_p[0] = ab[0][0] + ab[0][1] * zt, v->peg_p[1] = ab[1][0] + ab[1][1] * zt, v->peg_p[2] = zt;
     for (int j = a; j < e; j++) pr[j - a] = run[j];
-    qsort(pr, (size_t)(e - a), sizeof *pr, cmp_double);
+    qsort(pr, (size_t)(e - a), sizeof *pr, seg_cmp_double);
     v->peg_r = 0.5 * pr[(e - a) / 2];
     v->peg_base = 0; /* peg_p is at the body's top */
     v->peg_len = peg / v->peg_t[2];

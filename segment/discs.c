@@ -237,12 +237,6 @@ static double lr_run_mm(const seg_work *w, const double p[3])
     return (x1 - x0 + 1) * w->spacing[0];
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void cervical_floor(const seg_work *w, const seg_line *line, int n, bool *narrow)
 {
     double *run = malloc((size_t)n * sizeof *run), win[21];
@@ -257,7 +251,7 @@ static void cervical_floor(const seg_work *w, const seg_line *line, int n, bool 
         int m = 0;
         for (int j = i - 10; j <= i + 10; j++)
             if (j >= 0 && j < n) win[m++] = run[j];
-        qsort(win, (size_t)m, sizeof *win, cmp_dbl);
+        qsort(win, (size_t)m, sizeof *win, seg_cmp_double);
         narrow[i] = win[m / 2] >= NARROW_MIN_MM && win[m / 2] < NARROW_BODY_MM;
     }
     /* a disc or a wide spot between narrow stretches stays in the neck */

@@ -104,6 +104,8 @@ void seg_detect_anchors(const seg_work *w, const seg_line *line, seg_level *lv, 
 /* axis.c: true when level v is C2 (its body goes on up as the dens through
  * the atlas ring); sets v's peg_* fields */
 bool seg_detect_axis(const seg_work *w, const seg_line *L, seg_level *v, bool verbose);
+/* qsort comparator for doubles, ascending (axis.c). */
+int seg_cmp_double(const void *a, const void *b);
 void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r);
 /* VerSe label of the vertebra above / below (sacrum below L5). */
 int seg_label_up(int label);

@@ -197,6 +197,37 @@ static void set(sp_seg_vertebra *v, double conf, bool unc, const char *anchor, c
     snprintf(v->alternatives, sizeof v->alternatives, "%s", alt);
 }
 
+/* A level that can stand for the spine's usual level height: not the
+ * sacrum, C1 or C2 (tall or short by nature), not cut by the scan. */
+static bool typical(const seg_level *l) { return !l->sacrum && !l->axis && !l->atlas && !l->open_lo && !l->open_hi; }
+
+/* Mean height of the typical levels in [lo, hi] other than [a, b]; 0 when none. */
+static double neighbours_height(const seg_level *lv, int nlv, int lo, int hi, int a, int b)
+{
+    double sum = 0;
+    int n = 0;
+    for (int j = lo; j <= hi; j++)
+        if ((j < a || j > b) && j >= 0 && j < nlv && typical(&lv[j])) sum += lv[j].s_hi - lv[j].s_lo, n++;
+    return n ? sum / n : 0;
+}
+
+/* Flags levels a..b and every level named by counting across them from
+ * their anchor (a count from the ribs, or from C2, runs downward; from the
+ * sacrum upward): the count may be one off. self / way: the reason given
+ * to a..b and to the levels beyond. */
+static void flag_across(sp_seg_result *r, int nlv, int a, int b, const char *self, const char *way)
+{
+    const char *anc = r->vert[a].anchor;
+    bool from_below = !(anc[0] && strstr(anc, "rib") && !strstr(anc, "sacrum")) && !strstr(anc, "C2 (dens)");
+    for (int j = 0; j < nlv; j++) {
+        bool here = j >= a && j <= b, across = here || (from_below ? j > b : j < a);
+        if (!across || r->vert[j].uncertain) continue;
+        r->vert[j].uncertain = true;
+        r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
+        snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s", here ? self : way);
+    }
+}
+
 /* A level half again as tall as its neighbours probably holds two
  * vertebrae (a disc the profile did not show: thick slices, the scan's edge).
  * Its name, and the names counted across it, are then flagged: the count
@@ -205,30 +236,15 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
 {
     char inf[128] = ""; /* levels with an inferred disc: one flag, so the rest still fit */
     for (int k = 0; k < nlv; k++) {
-        double len = lv[k].s_hi - lv[k].s_lo, nb[4];
-        int n = 0;
+        double len = lv[k].s_hi - lv[k].s_lo;
         if (lv[k].sacrum || lv[k].axis || lv[k].atlas) continue; /* tall or short by nature (the dens) */
-        for (int j = k - 2; j <= k + 2; j++)
-            if (j != k && j >= 0 && j < nlv && !lv[j].sacrum && !lv[j].axis && !lv[j].atlas && !lv[j].open_lo && !lv[j].open_hi)
-                nb[n++] = lv[j].s_hi - lv[j].s_lo;
-        if (n == 0) continue;
-        double ref = 0;
-        for (int j = 0; j < n; j++) ref += nb[j];
-        ref /= n;
+        double ref = neighbours_height(lv, nlv, k - 2, k + 2, k, k);
+        if (ref <= 0) continue;
         if (len <= 1.5 * ref && !lv[k].inferred) continue;
-        /* this level and every level named by counting across it */
-        bool from_below = !(r->vert[k].anchor[0] && strstr(r->vert[k].anchor, "rib") && !strstr(r->vert[k].anchor, "sacrum")) &&
-                          !strstr(r->vert[k].anchor, "C2 (dens)");
-        for (int j = 0; j < nlv; j++) {
-            bool across = j == k || (from_below ? j > k : j < k);
-            if (!across || r->vert[j].uncertain) continue;
-            r->vert[j].uncertain = true;
-            r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
-            snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
-                     lv[k].inferred ? (j == k ? "a disc of this segment was not seen, only inferred"
-                                             : "a disc on the way was inferred, not seen")
-                                    : (j == k ? "this segment may hold two vertebrae" : "a segment on the way may hold two vertebrae"));
-        }
+        if (lv[k].inferred)
+            flag_across(r, nlv, k, k, "a disc of this segment was not seen, only inferred", "a disc on the way was inferred, not seen");
+        else
+            flag_across(r, nlv, k, k, "this segment may hold two vertebrae", "a segment on the way may hold two vertebrae");
         if (lv[k].inferred)
             snprintf(inf + strlen(inf), sizeof inf - strlen(inf), "%s%d", inf[0] ? ", " : "", k);
         else
@@ -253,30 +269,13 @@ static void flag_split_levels(const seg_level *lv, int nlv, sp_seg_result *r)
 {
     for (int k = 0; k + 1 < nlv; k++) {
         const seg_level *a = &lv[k], *b = &lv[k + 1];
-        if (a->sacrum || b->sacrum || a->axis || b->axis || a->atlas || b->atlas || a->open_lo || a->open_hi ||
-            b->open_lo || b->open_hi)
-            continue;
-        double ref = 0;
-        int n = 0;
-        for (int j = k - 2; j <= k + 3; j++)
-            if (j != k && j != k + 1 && j >= 0 && j < nlv && !lv[j].sacrum && !lv[j].axis && !lv[j].atlas &&
-                !lv[j].open_lo && !lv[j].open_hi)
-                ref += lv[j].s_hi - lv[j].s_lo, n++;
-        if (n == 0) continue;
-        ref /= n;
+        if (!typical(a) || !typical(b)) continue;
+        double ref = neighbours_height(lv, nlv, k - 2, k + 3, k, k + 1);
+        if (ref <= 0) continue;
         double la = a->s_hi - a->s_lo, lb = b->s_hi - b->s_lo;
         if (la >= SPLIT_SHORT * ref || lb >= SPLIT_SHORT * ref || la + lb >= SPLIT_SUM * ref) continue;
-        bool from_below = !(r->vert[k].anchor[0] && strstr(r->vert[k].anchor, "rib") && !strstr(r->vert[k].anchor, "sacrum")) &&
-                          !strstr(r->vert[k].anchor, "C2 (dens)");
-        for (int j = 0; j < nlv; j++) {
-            bool across = j == k || j == k + 1 || (from_below ? j > k + 1 : j < k);
-            if (!across || r->vert[j].uncertain) continue;
-            r->vert[j].uncertain = true;
-            r->vert[j].confidence = fmin(r->vert[j].confidence, 0.5);
-            snprintf(r->vert[j].alternatives, sizeof r->vert[j].alternatives, "+/-1 level: %s",
-                     j == k || j == k + 1 ? "this segment and the next may be one vertebra"
-                                          : "two segments on the way may be one vertebra");
-        }
+        flag_across(r, nlv, k, k + 1, "this segment and the next may be one vertebra",
+                    "two segments on the way may be one vertebra");
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
                  "two segments %.0f and %.0f mm tall (neighbours %.0f mm) may be one vertebra; ", la, lb, ref);
         k++;
