@@ -237,11 +237,26 @@ static double lr_run_mm(const seg_work *w, const double p[3])
     return (x1 - x0 + 1) * w->spacing[0];
 }
 
-static void cervical_floor(const seg_work *w, const seg_line *line, int n, bool *narrow)
+/* Runs of narrow[] equal to `val` shorter than maxlen flip (interior: only
+ * runs with other values on both sides). */
+static void flip_short_runs(bool *narrow, int n, bool val, int maxlen, bool interior)
+{
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && narrow[j] == narrow[i]) j++;
+        if (narrow[i] == val && j - i < maxlen && (!interior || (i > 0 && j < n)))
+            for (int q = i; q < j; q++) narrow[q] = !val;
+        i = j;
+    }
+}
+
+/* narrow[i]: sample i of the column lies on a cervical-narrow stretch
+ * (above); returns whether any does. Verbose: each stretch is logged. */
+static bool cervical_floor(const seg_work *w, const seg_line *line, int n, bool *narrow, bool verbose)
 {
     double *run = malloc((size_t)n * sizeof *run), win[21];
     for (int i = 0; i < n; i++) narrow[i] = false;
-    if (!run) return;
+    if (!run) return false;
     for (int i = 0; i < n; i++) {
         double p[3], t[3];
         seg_line_at_s(line, i, p, t);
@@ -254,23 +269,19 @@ static void cervical_floor(const seg_work *w, const seg_line *line, int n, bool 
         qsort(win, (size_t)m, sizeof *win, seg_cmp_double);
         narrow[i] = win[m / 2] >= NARROW_MIN_MM && win[m / 2] < NARROW_BODY_MM;
     }
-    /* a disc or a wide spot between narrow stretches stays in the neck */
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && narrow[j] == narrow[i]) j++;
-        if (!narrow[i] && i > 0 && j < n && j - i < NARROW_BRIDGE_MM)
-            for (int q = i; q < j; q++) narrow[q] = true;
-        i = j;
-    }
-    /* a neck is a stretch of narrow levels; a short one is a destroyed body */
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j < n && narrow[j] == narrow[i]) j++;
-        if (narrow[i] && j - i < NARROW_STRETCH_MM)
-            for (int q = i; q < j; q++) narrow[q] = false;
-        i = j;
-    }
     free(run);
+    flip_short_runs(narrow, n, false, NARROW_BRIDGE_MM, true); /* a disc or a wide spot between narrow stretches */
+    flip_short_runs(narrow, n, true, NARROW_STRETCH_MM, false); /* a short narrow stretch is a destroyed body */
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        any |= narrow[i];
+        if (verbose && narrow[i] && (i == 0 || !narrow[i - 1])) {
+            int j = i;
+            while (j + 1 < n && narrow[j + 1]) j++;
+            sp_log(SP_LOG_DEBUG, "segment: column %d-%d mm as narrow as cervical: periods from %d mm", i, j, LAG_MIN_THIN);
+        }
+    }
+    return any;
 }
 
 /* Weight of a dip of sg * P at i (sg -1: a peak), 0 when none: its
@@ -425,21 +436,10 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
     if (!thick) { /* cervical stretches: from 12 mm (see local_period) */
         double *T12 = malloc((size_t)n * sizeof *T12);
         bool *narrow = malloc((size_t)n * sizeof *narrow);
-        if (T12 && narrow) {
-            cervical_floor(w, line, n, narrow);
-            bool any = false;
-            for (int i = 0; i < n; i++) any |= narrow[i];
-            if (any) local_period(P, n, T12, LAG_MIN_THIN);
-            for (int i = 0; any && i < n; i++)
+        if (T12 && narrow && cervical_floor(w, line, n, narrow, verbose)) {
+            local_period(P, n, T12, LAG_MIN_THIN);
+            for (int i = 0; i < n; i++)
                 if (narrow[i]) T[i] = T12[i];
-            for (int i = 0; verbose && i < n; i++)
-                if (narrow[i] && (i == 0 || !narrow[i - 1]))
-                    for (int j = i; j < n; j++)
-                        if (j + 1 == n || !narrow[j + 1]) {
-                            sp_log(SP_LOG_DEBUG, "segment: column %d-%d mm as narrow as cervical: periods from %d mm", i, j,
-                                   LAG_MIN_THIN);
-                            break;
-                        }
         }
         free(T12), free(narrow);
     }

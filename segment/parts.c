@@ -482,11 +482,22 @@ static int hull2(pt2 *pts, int n, pt2 *h)
  * side only, and the hull of that half stops at the midline (held-out lytic
  * L2, 35 % crush with its right half and right pedicle lytic: body Dice 0.61,
  * its centre 10 mm to the left). A body is left-right symmetric about the
- * mid-sagittal plane, so the hull also takes in the body voxels mirrored
- * about that plane: the plane through mid, the mean of the two neighbours'
- * centres (intact levels; the centreline point of this level follows the
- * bone that is left), normal to the level's LR axis. */
+ * mid-sagittal plane, so in a slice where the body reaches less than
+ * MIRROR_SIDE_RATIO as far to one side of that plane as to the other, a voxel
+ * whose mirror image lies inside the hull joins too (the union of the hull
+ * and its mirror image, not the hull of both: that spread into the disc where
+ * the LR axis is read a few degrees off). The plane goes through mid, the
+ * mean of the two neighbours' centres (intact levels; the centreline point of
+ * this level follows the bone that is left), normal to lr. */
 #define MIRROR_SIDE_RATIO 0.9
+
+/* Signed distance (mm) of canonical voxel (x, y, z) from the plane through
+ * mid with unit normal n. */
+static double plane_offset(const seg_canon *c, int x, int y, int z, const double mid[3], const double n[3])
+{
+    return (x * c->spacing[0] - mid[0]) * n[0] + (y * c->spacing[1] - mid[1]) * n[1] + (z * c->spacing[2] - mid[2]) * n[2];
+}
+
 static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int k, const frame3 *f,
                            const double mid[3], const double lr[3])
 {
@@ -504,16 +515,14 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
         for (int y = f->ymin; y <= f->ymax; y++)
             for (int x = f->xmin; x <= f->xmax; x++) {
                 size_t i = (size_t)z * nxy + (size_t)y * nx + x;
-                if (lab[i] != k + 1 || parts[i] != SP_SEG_PART_BODY) continue;
-                pts[n].x = x, pts[n].y = y, n++;
+                if (lab[i] == k + 1 && parts[i] == SP_SEG_PART_BODY) pts[n].x = x, pts[n].y = y, n++;
             }
         if (n < 3) continue;
         /* one side missing: the body's reach to one side of the plane
          * under MIRROR_SIDE_RATIO of its reach to the other */
         double reach[2] = {0, 0};
         for (int j = 0; j < n; j++) {
-            double l = (pts[j].x * c->spacing[0] - mid[0]) * lr[0] + (pts[j].y * c->spacing[1] - mid[1]) * lr[1] +
-                       (z * c->spacing[2] - mid[2]) * lr[2];
+            double l = plane_offset(c, pts[j].x, pts[j].y, z, mid, lr);
             reach[l > 0] = fmax(reach[l > 0], fabs(l));
         }
         bool mirror = fmin(reach[0], reach[1]) < MIRROR_SIDE_RATIO * fmax(reach[0], reach[1]);
@@ -527,9 +536,9 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
                 bool inside = true;
                 for (int e = 0; e < nh && inside; e++) inside = cross2(h[e], h[(e + 1) % nh], q) >= 0;
                 if (!inside && mirror) { /* its mirror image about the mid-sagittal plane, in this slice */
-                    double X[3] = {x * c->spacing[0], y * c->spacing[1], z * c->spacing[2]};
-                    double l = 2.0 * ((X[0] - mid[0]) * lr[0] + (X[1] - mid[1]) * lr[1] + (X[2] - mid[2]) * lr[2]);
-                    pt2 m = {(int)lround((X[0] - l * lr[0]) / c->spacing[0]), (int)lround((X[1] - l * lr[1]) / c->spacing[1])};
+                    double l = 2.0 * plane_offset(c, x, y, z, mid, lr);
+                    pt2 m = {(int)lround((x * c->spacing[0] - l * lr[0]) / c->spacing[0]),
+                             (int)lround((y * c->spacing[1] - l * lr[1]) / c->spacing[1])};
                     inside = true;
                     for (int e = 0; e < nh && inside; e++) inside = cross2(h[e], h[(e + 1) % nh], m) >= 0;
                 }
