@@ -8,7 +8,8 @@
  *  - shell: 1-15 mm outside the body's ellipse (LR width x AP depth),
  *    anterior to 3 mm behind the posterior wall; soft = 0..150 HU;
  *  - canal: inside the canal ellipse (half width x half depth); soft =
- *    above -30 HU (epidural fat is about -100, CSF/cord 10-35).
+ *    -30..150 HU (epidural fat is about -100, CSF/cord 10-35; above 150
+ *    is bone the label left out).
  * Tallies are per mm of slab. A lesion level's excess over the mean of its
  * nearest lesion-free neighbours (one above, one below) is the extension:
  * a shell zone counts from 0.3 ml excess and the mass from 1.0 ml in all;
@@ -63,7 +64,10 @@ static void profile(const sc_ctx *c, int k, const sp_score_vertebra *v, double *
                 double cd = 0.5 * v->canal_depth, ch = v->canal_halfwidth;
                 if (cd > 0 && ch > 0 && (uc * uc) / (ch * ch) + (wc * wc) / (cd * cd) <= 1.0) {
                     out[24] += c->vox_ml;
-                    if (ct[i] > -30) out[12 + zone - 1] += c->vox_ml;
+                    /* soft tissue, not bone the label left out at the
+                     * canal's edge (that counted as "epidural" where a
+                     * label's edge moved by a voxel) */
+                    if (ct[i] > -30 && ct[i] <= 150) out[12 + zone - 1] += c->vox_ml;
                     continue;
                 }
                 if (w > eb + 3.0) continue; /* behind the posterior wall: not the shell */
