@@ -594,15 +594,24 @@ static int label_along(const seg_canon *c, const uint8_t *lab, const double X[3]
     return 0;
 }
 
+/* The voxel nearest to canonical voxel (x, y, z)'s mirror image about the
+ * plane through mid with unit normal n (may lie outside the grid). */
+static void mirror_voxel(const seg_canon *c, int x, int y, int z, const double mid[3], const double n[3], int m[3])
+{
+    double l = 2.0 * plane_offset(c, x, y, z, mid, n);
+    m[0] = (int)lround(x - l * n[0] / c->spacing[0]);
+    m[1] = (int)lround(y - l * n[1] / c->spacing[1]);
+    m[2] = (int)lround(z - l * n[2] / c->spacing[2]);
+}
+
 /* True when canonical voxel (x, y, z)'s mirror image about the plane through
  * mid with unit normal n, or one of its 8 in-plane neighbours (the plane is
  * known to a mm or two), is a voxel of level k's part `part`. */
 static bool mirror_is_part(const seg_canon *c, const uint8_t *lab, const uint8_t *parts, int k, int part, int x, int y,
                            int z, const double mid[3], const double n[3])
 {
-    double l = 2.0 * plane_offset(c, x, y, z, mid, n);
-    int m[3] = {(int)lround(x - l * n[0] / c->spacing[0]), (int)lround(y - l * n[1] / c->spacing[1]),
-                (int)lround(z - l * n[2] / c->spacing[2])};
+    int m[3];
+    mirror_voxel(c, x, y, z, mid, n, m);
     if (m[2] < 0 || m[2] >= c->n[2]) return false;
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++) {
@@ -727,9 +736,8 @@ static void symmetry_plane(const seg_canon *c, const uint8_t *lab, int k, const 
             for (int y = f->ymin; y <= f->ymax; y++)
                 for (int x = f->xmin; x <= f->xmax; x++) {
                     if (lab[((size_t)z * c->n[1] + y) * c->n[0] + x] != k + 1) continue;
-                    double l = 2.0 * plane_offset(c, x, y, z, m0, f->lr);
-                    int m[3] = {(int)lround(x - l * f->lr[0] / c->spacing[0]), (int)lround(y - l * f->lr[1] / c->spacing[1]),
-                                (int)lround(z - l * f->lr[2] / c->spacing[2])};
+                    int m[3];
+                    mirror_voxel(c, x, y, z, m0, f->lr, m);
                     if (m[0] < 0 || m[1] < 0 || m[2] < 0 || m[0] >= c->n[0] || m[1] >= c->n[1] || m[2] >= c->n[2]) continue;
                     hit += lab[((size_t)m[2] * c->n[1] + m[1]) * c->n[0] + m[0]] == k + 1;
                 }
