@@ -209,12 +209,6 @@ static int ls_plane(const double *u, const double *v, const double *w, const boo
     return 1;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Robust plane w = a u + b v + c0 through n points (an endplate's top or
  * bottom over a grid of columns). Least squares, then up to four refits
  * without the points off by more than max(1.5 mm, 2.5 robust sigma) (a
@@ -237,7 +231,7 @@ static int fit_plane(const double *u, const double *v, const double *w, int n, d
         double *srt = malloc((size_t)n * sizeof *srt);
         if (!srt) break;
         memcpy(srt, res, (size_t)n * sizeof *srt);
-        qsort(srt, (size_t)n, sizeof *srt, cmp_dbl);
+        qsort(srt, (size_t)n, sizeof *srt, sc_cmp_double);
         double thr = fmax(1.5, 2.5 * 1.4826 * srt[n / 2]);
         free(srt);
         int m = 0, changed = 0;

@@ -115,6 +115,12 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
 #define SC_MIN_SEED_VOXELS 27
 /* Per-level deep trabecular HU (measure_lesion.c). */
 void sc_trabecular(const sc_ctx *c, int k, sp_score_vertebra *v);
+/* qsort comparator of doubles; median of a[0..n) (sorts a; NAN when n <= 0) (score.c). */
+int sc_cmp_double(const void *a, const void *b);
+double sc_median(double *a, int n);
+/* Per-level median HU of the posterior parts (measure_lesion.c). */
+void sc_posterior_density(const sc_ctx *c, int k, sp_score_vertebra *v);
+
 /* Lesion of vertebra k given the reference thresholds in r (measure_lesion.c). */
 void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v);
 

@@ -47,12 +47,6 @@ static bool has_lesion(const sp_score_vertebra *v)
     return v->les.character != SP_CHAR_NONE && v->les.character != SP_CHAR_NOT_ASSESSED;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 void sc_measure_alignment(sp_score_result *r)
 {
     int n = r->nvert;
@@ -142,7 +136,7 @@ void sc_measure_alignment(sp_score_result *r)
             double dmin = 4.0;
             for (int j = 0; j < m; j++) dmin = fmin(dmin, fabs(xs[j]));
             disc[i].expected_tol_deg = SP_SINS_PROFILE_STEP_DEG * dmin;
-            qsort(ys, (size_t)m, sizeof ys[0], cmp_double);
+            qsort(ys, (size_t)m, sizeof ys[0], sc_cmp_double);
             disc[i].expected_sagittal_deg = m % 2 ? ys[m / 2] : 0.5 * (ys[m / 2 - 1] + ys[m / 2]);
         }
     }
@@ -160,7 +154,7 @@ void sc_measure_alignment(sp_score_result *r)
             if (disc[i].ok && !isnan(disc[i].expected_sagittal_deg) && !has_lesion(&r->v[i]) && !has_lesion(&r->v[i + 1]))
                 dv[m++] = fmax(0.0, fabs(disc[i].sagittal_deg - disc[i].expected_sagittal_deg) - disc[i].expected_tol_deg);
         if (m >= 5) {
-            qsort(dv, (size_t)m, sizeof dv[0], cmp_double);
+            qsort(dv, (size_t)m, sizeof dv[0], sc_cmp_double);
             r->sagittal_scatter_deg = 1.4826 * (m % 2 ? dv[m / 2] : 0.5 * (dv[m / 2 - 1] + dv[m / 2]));
         } else
             r->sagittal_scatter_deg = NAN;
@@ -241,7 +235,7 @@ void sc_measure_alignment(sp_score_result *r)
                 continue;
             }
             double t3[3] = {tilt[a], tilt[a + 1], tilt[a + 2]};
-            qsort(t3, 3, sizeof t3[0], cmp_double);
+            qsort(t3, 3, sizeof t3[0], sc_cmp_double);
             sm[j] = fabs(tilt[j] - t3[1]) > SC_COBB_SPIKE_DEG ? t3[1] : tilt[j];
         }
         for (int a = 0; a < m; a++)

@@ -130,7 +130,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
     const sp_score_lesion *L = &v->les;
     const sp_score_sins *s = &v->sins;
     cJSON *o = cJSON_CreateObject(), *evd, *x, *e;
-    char where[128], m[512], t[256];
+    char where[128], m[512], t[512];
     snprintf(where, sizeof where, "%s body centre LPS [%.1f, %.1f, %.1f] mm", v->name, v->centre[0], v->centre[1],
              v->centre[2]);
     cJSON_AddStringToObject(o, "level", v->name);
@@ -175,10 +175,15 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
                  "(sigma %.0f, %d levels)",
                  L->lytic_ml, isnan(L->lytic_hu) ? 0.0 : L->lytic_hu, L->blastic_ml,
                  isnan(L->blastic_hu) ? 0.0 : L->blastic_hu, r->ref_hu, r->ref_sigma, r->ref_levels);
+        if (L->dense_parts[0]) {
+            size_t len = strlen(m);
+            snprintf(m + len, sizeof m - len, "; sclerotic against the neighbouring levels' same part: %s", L->dense_parts);
+        }
         snprintf(t, sizeof t,
                  "lytic < %.0f HU, blastic > %.0f HU (reference - max(3.5 sigma, 60), + max(5 sigma, 250)); each "
-                 "kind counts from %.2f ml; both = mixed",
-                 r->lytic_thr, r->blastic_thr, SP_LESION_MIN_ML);
+                 "kind counts from %.2f ml; both = mixed; a posterior part whose median is > %.0f HU above the same "
+                 "part's at up to two levels each side: its interior voxels above the blastic threshold are blastic",
+                 r->lytic_thr, r->blastic_thr, SP_LESION_MIN_ML, SP_POSTERIOR_DENSE_HU);
         char w2[200];
         if (les)
             snprintf(w2, sizeof w2, "%s lesion centroid LPS [%.1f, %.1f, %.1f] mm", v->name, L->lesion_centre[0],

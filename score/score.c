@@ -26,16 +26,16 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int cmp_double(const void *a, const void *b)
+int sc_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static double median(double *a, int n)
+double sc_median(double *a, int n)
 {
     if (n <= 0) return NAN;
-    qsort(a, (size_t)n, sizeof *a, cmp_double);
+    qsort(a, (size_t)n, sizeof *a, sc_cmp_double);
     return n % 2 ? a[n / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
 }
 
@@ -164,7 +164,7 @@ static void mask_plausibility(sp_score_result *r)
             d[m] = r->v[j].h.depth, w[m] = r->v[j].h.width, b[m] = (double)r->v[j].body_voxels, m++;
         }
         if (m < 2) continue;
-        double rd = v->h.depth / median(d, m), rw = v->h.width / median(w, m), rb = (double)v->body_voxels / median(b, m);
+        double rd = v->h.depth / sc_median(d, m), rw = v->h.width / sc_median(w, m), rb = (double)v->body_voxels / sc_median(b, m);
         if (rd < SP_MASK_SIZE_LO || rd > SP_MASK_SIZE_HI || rw < SP_MASK_SIZE_LO || rw > SP_MASK_SIZE_HI ||
             rb > SP_MASK_VOXELS_HI) {
             v->mask_plausible = false;
@@ -183,8 +183,8 @@ static void reference(sp_score_result *r)
         if (!isnan(r->v[k].trabecular_hu) && r->v[k].label != 26)
             med[n] = r->v[k].trabecular_hu, mad[n] = r->v[k].trabecular_mad, n++;
     r->ref_levels = n;
-    r->ref_hu = median(med, n);
-    r->ref_sigma = 1.4826 * median(mad, n);
+    r->ref_hu = sc_median(med, n);
+    r->ref_sigma = 1.4826 * sc_median(mad, n);
     if (n == 0) {
         r->lytic_thr = r->blastic_thr = NAN;
         return;
@@ -215,7 +215,7 @@ static void collapse(sp_score_result *r)
         int m = 0;
         for (int j = k - 2; j <= k + 2; j++)
             if (j != k && j >= 0 && j < n && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
-        nbref[k] = median(a, m);
+        nbref[k] = sc_median(a, m);
     }
     for (int k = 0; k < n; k++) {
         sp_score_heights *h = &r->v[k].h;
@@ -387,6 +387,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
             sc_measure_heights(c, v);
         }
         sc_trabecular(c, k, v);
+        sc_posterior_density(c, k, v);
     }
     frame_check(c, r);
     reference(r);

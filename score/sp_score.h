@@ -47,6 +47,7 @@ extern "C" {
 #define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
 #define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
 #define SP_LESION_MIN_ML 0.2            /* smallest lesion reported in a vertebra */
+#define SP_POSTERIOR_DENSE_HU 400.0     /* a posterior part this much denser (median) than the neighbours' same part is sclerotic */
 #define SP_MASK_SIZE_LO 0.75           /* body depth / width vs the neighbours' median */
 #define SP_MASK_SIZE_HI 1.30
 #define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
@@ -176,6 +177,7 @@ typedef struct sp_score_lesion {
     unsigned zones;              /* bit z-1 for zone z */
     unsigned layers;             /* bit l for layer l (0 = A) */
     double lesion_centre[3];     /* LPS of the lesion centroid (evidence) */
+    char dense_parts[64];        /* posterior parts read as sclerotic against the neighbours' same part (evidence) */
 } sp_score_lesion;
 
 typedef struct sp_score_disc {
@@ -223,6 +225,7 @@ typedef struct sp_score_vertebra {
     char mask_note[96];
     double trabecular_hu;        /* median of the deep body voxels */
     double trabecular_mad;       /* their median absolute deviation */
+    double posterior_hu[3];      /* median HU 1 voxel inside the posterior parts: left, right, spinous (NAN < 20 voxels) */
     bool canal_ok;
     double canal_centre[3];      /* LPS; centre of the WBB zones */
     double canal_depth, canal_halfwidth; /* mm */
