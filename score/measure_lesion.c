@@ -17,6 +17,11 @@
  *    merely off the surface: the cortex of a pedicle or lamina under a
  *    voxel of partial-volume label read as sclerotic, and a mixed body
  *    lesion grew through it into both pedicles, end to end).
+ *  - a posterior part (left or right posterior elements, spinous process)
+ *    whose median HU stands SP_POSTERIOR_DENSE_HU above the same part's at
+ *    the levels around it is sclerotic (dense_parts): its interior voxels
+ *    above the blastic threshold are seeds at any depth, since a lamina or
+ *    spinous process is too thin for the 3 mm rule.
  * Then: character, share of the body, share of each pedicle and facet
  * region, cortical breach (lytic voxels on the vertebra's surface), and the
  * intraosseous WBB zones/layers. Serial per vertebra (small boxes). */
