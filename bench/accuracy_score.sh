@@ -32,7 +32,7 @@ import json, os, sys
 work, tuned, heldout = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def table(mode, specs, title):
     hs=[]; by_dz={}; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
-    tot=[0,0]; jac=[]; rows=[]; fp=[0,0]; ext={'epidural':[0,0],'paravertebral':[0,0]}
+    tot=[0,0]; jac=[]; rows=[]; fp=[0,0]; ext={'epidural':[0,0,0,0],'paravertebral':[0,0,0,0]}
     for s in specs:
         d=f'{work}/{s}'; p=f'{d}/{mode}/report.json'
         if not os.path.exists(p): rows.append(f'| {s} | (no report) |'); continue
@@ -69,8 +69,10 @@ def table(mode, specs, title):
                 # phantom rendered any voxel of it
                 yn={}
                 for k in ext:
-                    te=tl['voxels'][k]>0; oe=bool(x['lesion'][k])
-                    ext[k][0]+= te==oe; ext[k][1]+=1
+                    te=tl['voxels'][k]>0; oe=x['lesion'][k]
+                    if oe is None: # not assessed (paravertebral): counts where the truth has it
+                        ext[k][2]+=te; ext[k][3]+=1; yn[k]=f"n/a/{'yes' if te else 'no'}"; continue
+                    ext[k][0]+= te==bool(oe); ext[k][1]+=1
                     yn[k]=f"{'yes' if oe else 'no'}/{'yes' if te else 'no'}"
                 rows.append(f"| {s} | {v['name']} | {x['lesion']['character']}/{tc} | " +
                   " ".join(f"{xs.get(k)}/{ts.get(k)}" for k in comp) + f" | {xs.get('imaging_subtotal')}/{ts['imaging_subtotal']} | {sorted(b)}/{sorted(a)} | {yn['epidural']} {yn['paravertebral']} |")
@@ -95,7 +97,9 @@ def table(mode, specs, title):
     for k,v in comp.items(): print(f'| SINS {k} exact | {pct(v)} | >= 90 % |')
     print(f'| SINS imaging subtotal within +-1 | {pct(tot)} | >= 95 % |')
     if jac: print(f'| WBB zones Jaccard, mean (min) | {sum(jac)/len(jac):.2f} ({min(jac):.2f}) | >= 0.8 |')
-    for k,v in ext.items(): print(f'| {k} extension present/absent right | {pct(v)} | (no target) |')
+    for k,v in ext.items():
+        if v[1]: print(f'| {k} extension present/absent right | {pct(v[:2])} | (no target) |')
+        if v[3]: print(f'| {k} extension | not assessed (the truth has it at {v[2]} of {v[3]} lesion levels) | (no target) |')
     print('\n| spec | level | character | SINS loc lesion align collapse PL (ours/truth) | subtotal | WBB zones (ours/truth) | epidural, paravertebral (ours/truth) |\n|---|---|---|---|---|---|---|')
     for r in rows: print(r)
 print(f'Phantoms: {", ".join(tuned)} (sample_data/, seeds as given).')

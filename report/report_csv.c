@@ -98,7 +98,7 @@ static void row(FILE *f, const sp_report_ctx *ctx, const sp_score_vertebra *v, c
     fnum(f, les ? L->pedicle_pct[0] : NAN, 1), fnum(f, les ? L->pedicle_pct[1] : NAN, 1);
     fnum(f, les ? L->facet_pct[0] : NAN, 1), fnum(f, les ? L->facet_pct[1] : NAN, 1);
     field(f, les && L->cortical_breach ? "1" : "0", false);
-    field(f, les && L->paravertebral ? "1" : "0", false);
+    field(f, "", false); /* paravertebral: not assessed (SP_PARAVERTEBRAL_REASON) */
     field(f, les && L->epidural ? "1" : "0", false);
     unsigned z = les ? L->zones : 0;
     fzones(f, z, 1, 12, false), fzones(f, z, 1, 6, false), fzones(f, z, 7, 12, false);

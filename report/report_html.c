@@ -151,9 +151,8 @@ static void summary(FILE *f, const sp_report_ctx *ctx)
                                : v->les.side[0]                 ? "patient's left"
                                : v->les.side[1]                 ? "patient's right"
                                                                 : "none";
-            snprintf(b, sizeof b, "%s, %.0f %% of body, posterolateral: %s%s%s", sp_report_char_name(v->les.character),
-                     v->les.body_involvement_pct, side, v->les.epidural ? ", epidural" : "",
-                     v->les.paravertebral ? ", paravertebral" : "");
+            snprintf(b, sizeof b, "%s, %.0f %% of body, posterolateral: %s%s", sp_report_char_name(v->les.character),
+                     v->les.body_involvement_pct, side, v->les.epidural ? ", epidural" : "");
         } else snprintf(b, sizeof b, "none");
         cell(f, b);
         if (!s->applicable) {
@@ -226,8 +225,9 @@ static void conventions(FILE *f, const sp_report_ctx *ctx)
     fputs("<h2>Conventions</h2><ul id=\"conventions\">"
           "<li><b>WBB (Weinstein&ndash;Boriani&ndash;Biagini):</b> the axial section is viewed from above (cranial), "
           "posterior at the top; zone 1 begins at the posterior midline and the zones run clockwise, so zones "
-          "1&ndash;6 lie on the patient's left and 7&ndash;12 on the patient's right. Layers: A paravertebral, "
-          "B intraosseous superficial, C intraosseous deep, D epidural, E intradural. Sides are also named in words.</li>"
+          "1&ndash;6 lie on the patient's left and 7&ndash;12 on the patient's right. Layers: A paravertebral "
+          "(not assessed: soft-tissue tumour has the HU of the muscle it replaces), B intraosseous superficial, C "
+          "intraosseous deep, D epidural, E intradural (not assessed on CT). Sides are also named in words.</li>"
           "<li><b>Images:</b> sagittal reformat with anterior on the left; coronal with the patient's right on the "
           "left (radiological); axial viewed from above with posterior at the top, so the patient's left is on the "
           "right. Reformats follow the spine's body-centre line. Bone window (level 400, width 1800 HU). Lesion "

@@ -12,8 +12,15 @@
  *    is bone the label left out).
  * Tallies are per mm of slab. A lesion level's excess over the mean of its
  * nearest lesion-free neighbours (one above, one below) is the extension:
- * a shell zone counts from 0.3 ml excess and the mass from 1.0 ml in all;
- * a canal zone from 0.05 ml and epidural tumour from 0.15 ml. Serial. */
+ * a canal zone counts from 0.05 ml and epidural tumour from 0.15 ml.
+ * Paravertebral extension is not called (null in the report, with the
+ * shell's excess, zones from 0.3 ml, as evidence): soft-tissue tumour has
+ * the HU of the muscle it replaces, and on the phantoms the shell excess
+ * found none of 5 rendered masses (0-0.9 ml for 2-7 ml of tumour: lytic L1's
+ * 12 mm mass and scratch T6, T8, T11, L2 masses) while it read 1.0-3.4 ml at
+ * 4 of 11 levels without one (thick slices, a translation, end-to-end
+ * masks); called from 1.0 ml it was wrong on every level it flagged. WBB
+ * layer A is therefore not assessed. Serial. */
 #define SP_SCORE_INTERNAL
 #include "internal.h"
 
@@ -22,7 +29,6 @@
 #include <string.h>
 
 #define PARA_ZONE_ML 0.3
-#define PARA_TOTAL_ML 1.0
 #define EPI_ZONE_ML 0.05
 #define EPI_TOTAL_ML 0.15
 
@@ -104,7 +110,7 @@ void sc_extension_all(const sc_ctx *c, sp_score_result *r)
                 break;
             }
         if (nb[0] < 0 && nb[1] < 0) continue;
-        double exp[25], slab = slab_mm(v), para = 0, epi = 0, side[3] = {0, 0, 0};
+        double exp[25], slab = slab_mm(v), para = 0, epi = 0;
         for (int j = 0; j < 25; j++) {
             double s = 0;
             int cnt = 0;
@@ -119,21 +125,9 @@ void sc_extension_all(const sc_ctx *c, sp_score_result *r)
             if (zpara[z] >= PARA_ZONE_ML) para += zpara[z];
             if (zepi[z] >= EPI_ZONE_ML) epi += zepi[z];
         }
+        /* the shell's excess is kept as evidence only: not a call (see the
+         * top of the file) */
         L->paravertebral_ml = para;
-        L->paravertebral = para >= PARA_TOTAL_ML;
-        if (L->paravertebral) {
-            for (int z = 0; z < 12; z++)
-                if (zpara[z] >= PARA_ZONE_ML) {
-                    L->zone_ml[z] += zpara[z];
-                    L->layer_ml[0] += zpara[z];
-                    /* zones 4-9 face the body's front half; 1-3 / 10-12 the back */
-                    if (z + 1 == 6 || z + 1 == 7) side[2] += zpara[z];
-                    else side[z < 6 ? 0 : 1] += zpara[z];
-                }
-            int best = side[0] >= side[1] && side[0] >= side[2] ? 0 : side[1] >= side[2] ? 1 : 2;
-            snprintf(L->paravertebral_side, sizeof L->paravertebral_side, "%s",
-                     best == 0 ? "left" : best == 1 ? "right" : "anterior");
-        }
         L->epidural_ml = epi;
         L->epidural = epi >= EPI_TOTAL_ML;
         L->canal_occupancy_pct = pr[k][24] > 0 ? 100.0 * epi / (pr[k][24] * slab) : 0;

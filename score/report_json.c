@@ -160,8 +160,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
     num(parts, "lamina_left", les ? L->lamina_pct[0] : 0), num(parts, "lamina_right", les ? L->lamina_pct[1] : 0);
     cJSON_AddNullToObject(parts, "costovertebral");
     cJSON_AddBoolToObject(x, "cortical_breach", les && L->cortical_breach);
-    cJSON_AddBoolToObject(x, "paravertebral", les && L->paravertebral);
-    if (les && L->paravertebral) cJSON_AddStringToObject(x, "paravertebral_side", L->paravertebral_side);
+    cJSON_AddNullToObject(x, "paravertebral"); /* not assessed: evidence.paravertebral says why */
     cJSON_AddBoolToObject(x, "epidural", les && L->epidural);
     if (les && L->epidural) cJSON_AddStringToObject(x, "bilsky_experimental", L->bilsky);
     else cJSON_AddNullToObject(x, "bilsky_experimental");
@@ -204,9 +203,10 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         ev(evd, "cortical_breach", m, "lytic lesion voxels on the body/pedicle surface >= 0.05 ml", w2, 0.6);
         snprintf(m, sizeof m, "soft tissue %.2f ml beyond the mean of the nearest lesion-free neighbours, 1-15 mm outside the body",
                  L->paravertebral_ml);
-        ev(evd, "paravertebral", m, "zone excess >= 0.3 ml, total >= 1.0 ml", where, 0.5);
+        e = ev(evd, "paravertebral", m, "not called: soft-tissue tumour has the HU of muscle", where, NAN);
+        cJSON_AddStringToObject(e, "reason", SP_PARAVERTEBRAL_REASON);
         snprintf(m, sizeof m,
-                 "canal soft tissue (> -30 HU) %.2f ml beyond the neighbours' (%.0f %% of the canal); Bilsky on CT "
+                 "canal soft tissue (-30 to 150 HU) %.2f ml beyond the neighbours' (%.0f %% of the canal); Bilsky on CT "
                  "is experimental",
                  L->epidural_ml, L->canal_occupancy_pct);
         ev(evd, "epidural", m,
@@ -379,8 +379,9 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     cJSON_AddStringToObject(x, "wbb",
                             "axial section viewed from above (cranial), posterior at the top, centred on the canal; zone "
                             "1 starts at the posterior midline, zones run clockwise, zones 1-6 on the patient's LEFT, "
-                            "7-12 on the RIGHT; layers A paravertebral, B intraosseous within 3 mm of the surface, C deeper, "
-                            "D epidural, E intradural (not assessed on CT)");
+                            "7-12 on the RIGHT; layers A paravertebral (not assessed: see evidence.paravertebral), B "
+                            "intraosseous within 3 mm of the surface, C deeper, D epidural, E intradural (not assessed "
+                            "on CT)");
     cJSON_AddStringToObject(x, "angles",
                             "sagittal + = kyphosis, coronal + = upper vertebra tilted to the patient's left; translation "
                             "of the upper body relative to the lower, + = anterior / left");

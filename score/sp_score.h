@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define SP_SCORE_SCHEMA_VERSION "1.1"
+#define SP_SCORE_SCHEMA_VERSION "1.2"
 
 /* ---- Thresholds (docs/scoring.md; written into every report) ---------- */
 
@@ -47,6 +47,10 @@ extern "C" {
 #define SP_WBB_MIN_ML 0.05              /* a zone or layer counts from this tumour volume */
 #define SP_WBB_SUPERFICIAL_MM 3.0       /* layer B: intraosseous within this of the bone surface */
 #define SP_LESION_MIN_ML 0.2            /* smallest lesion reported in a vertebra */
+/* Why paravertebral extension (WBB layer A) is not called (report.json, CSV, HTML). */
+#define SP_PARAVERTEBRAL_REASON                                                                                  \
+    "not assessed: soft-tissue tumour has the HU of the muscle it replaces; on the phantoms the neighbour "      \
+    "comparison found none of 5 masses and flagged 4 of 11 levels without one"
 #define SP_POSTERIOR_DENSE_HU 400.0     /* a posterior part this much denser (median) than the neighbours' same part is sclerotic */
 #define SP_MASK_SIZE_LO 0.75           /* body depth / width vs the neighbours' median */
 #define SP_MASK_SIZE_HI 1.30
@@ -165,9 +169,7 @@ typedef struct sp_score_lesion {
     bool side[2];                /* posterolateral involvement left, right */
     bool cortical_breach;
     double breach_area_mm2;
-    double paravertebral_ml;     /* soft tissue in excess of the neighbours' */
-    char paravertebral_side[16];
-    bool paravertebral;
+    double paravertebral_ml;     /* soft tissue in excess of the neighbours' (evidence; paravertebral is not called) */
     double epidural_ml;
     bool epidural;
     double canal_occupancy_pct;  /* worst slab; experimental Bilsky input */

@@ -58,7 +58,7 @@ Test(analyze, writes_report_with_evidence_and_pain_range)
     make_phantom();
     cr_assert_eq(analyze("", "a"), 0);
     cJSON *r = read_json("a/report.json");
-    cr_expect_str_eq(cJSON_GetObjectItem(r, "schema_version")->valuestring, "1.1");
+    cr_expect_str_eq(cJSON_GetObjectItem(r, "schema_version")->valuestring, "1.2");
     cr_expect_not_null(cJSON_GetObjectItem(r, "software_version"));
     cr_expect_not_null(cJSON_GetObjectItem(r, "thresholds"));
     cr_expect_not_null(cJSON_GetObjectItem(r, "timings"));
@@ -70,6 +70,14 @@ Test(analyze, writes_report_with_evidence_and_pain_range)
         cr_expect_not_null(cJSON_GetObjectItem(t12, keys[i]), "missing %s", keys[i]);
     const cJSON *les = cJSON_GetObjectItem(t12, "lesion");
     cr_expect_str_eq(cJSON_GetObjectItem(les, "character")->valuestring, "lytic");
+    /* paravertebral extension is not assessed: null, with the reason in its
+     * evidence, and never a WBB layer A */
+    cr_expect(cJSON_IsNull(cJSON_GetObjectItem(les, "paravertebral")), "paravertebral must be null (not assessed)");
+    const cJSON *pv = cJSON_GetObjectItem(cJSON_GetObjectItem(t12, "evidence"), "paravertebral");
+    cr_expect(pv && cJSON_IsString(cJSON_GetObjectItem(pv, "reason")), "paravertebral evidence needs a reason");
+    const cJSON *ly;
+    cJSON_ArrayForEach(ly, cJSON_GetObjectItem(cJSON_GetObjectItem(t12, "wbb"), "layers"))
+        cr_expect_str_neq(ly->valuestring, "A", "WBB layer A reported though paravertebral is not assessed");
     const cJSON *s = cJSON_GetObjectItem(t12, "sins");
     cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(s, "applicable")));
     cr_expect(cJSON_IsNull(cJSON_GetObjectItem(s, "pain")), "pain must be null without clinician input");
