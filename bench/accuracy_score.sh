@@ -117,7 +117,8 @@ print(f'\n## Held-out phantoms\n\nWritten after the rules and thresholds were se
       f'T11-L3 variants; its effect on the held-out phantoms was read, not tuned on. Its rule for sclerotic '
       f'posterior parts came from scratch phantoms, but its 400 HU margin was set above what blastic_l3_spinous '
       f'reads end to end at L4 (+311 HU, its spinous process mislabelled), so that phantom is no longer held out '
-      f'for it.')
+      f'for it. Its mirror test for a destroyed pedicle was developed on lytic_l2_crush, which is no longer held '
+      f'out for it.')
 table('truth_labels', heldout, 'held out, truth labels'); table('end_to_end', heldout, 'held out, end to end')
 PY
 # Real CT (3 mm) with its TotalSegmentator labels, when the shared data is there.
