@@ -222,6 +222,22 @@ Test(seg_lesions, crushed_lytic_level_in_a_short_scan_leaves_the_names_right)
     }
 }
 
+/* Share of truth level t's phantom part `part` (3: right pedicle) that our
+ * best match for t labels; asserts the match and the part exist. */
+static double part_covered(const sp_seg_result *r, const sp_phantom *p, int t, int part)
+{
+    const sp_volume *tv = sp_phantom_vertebrae(p);
+    int l = best_match(r->vertebrae, tv, t);
+    cr_assert_gt(l, 0);
+    const uint8_t *lab = r->vertebrae->data, *tl = tv->data, *tp = sp_phantom_parts(p)->data;
+    size_t nv = (size_t)tv->nx * tv->ny * tv->nz;
+    int64_t n = 0, covered = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (tl[i] == t && tp[i] == part) n++, covered += lab[i] == l;
+    cr_assert_gt(n, 0);
+    return (double)covered / (double)n;
+}
+
 Test(seg_lesions, pedicle_destroyed_on_one_side_is_filled_where_the_other_mirrors)
 {
     /* lytic L1 with its right pedicle and the pedicle's cortex destroyed:
@@ -245,16 +261,7 @@ Test(seg_lesions, pedicle_destroyed_on_one_side_is_filled_where_the_other_mirror
         sp_seg_result *r = NULL;
         sp_err e = {0};
         cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
-        const sp_volume *tv = sp_phantom_vertebrae(p);
-        int l = best_match(r->vertebrae, tv, 20); /* L1 */
-        cr_assert_gt(l, 0);
-        const uint8_t *lab = r->vertebrae->data, *tl = tv->data, *tp = sp_phantom_parts(p)->data;
-        size_t nv = (size_t)tv->nx * tv->ny * tv->nz;
-        int64_t ped = 0, covered = 0;
-        for (size_t i = 0; i < nv; i++)
-            if (tl[i] == 20 && tp[i] == 3) ped++, covered += lab[i] == l; /* phantom part 3: right pedicle */
-        cr_assert_gt(ped, 0);
-        double share = (double)covered / (double)ped;
+        double share = part_covered(r, p, 20, 3); /* L1, right pedicle */
         fprintf(stderr, "seed %d: L1 right pedicle covered %.2f\n", seed[c], share);
         cr_expect_gt(share, 0.40, "seed %d: the destroyed right pedicle covered %.2f", seed[c], share);
         sp_seg_result_free(r);
@@ -278,16 +285,7 @@ Test(seg_lesions, pedicle_destroyed_beside_a_crushed_body_is_found_by_its_mirror
     sp_seg_result *r = NULL;
     sp_err e = {0};
     cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
-    const sp_volume *tv = sp_phantom_vertebrae(p);
-    int l = best_match(r->vertebrae, tv, 21); /* L2 */
-    cr_assert_gt(l, 0);
-    const uint8_t *lab = r->vertebrae->data, *tl = tv->data, *tp = sp_phantom_parts(p)->data;
-    size_t nv = (size_t)tv->nx * tv->ny * tv->nz;
-    int64_t ped = 0, covered = 0;
-    for (size_t i = 0; i < nv; i++)
-        if (tl[i] == 21 && tp[i] == 3) ped++, covered += lab[i] == l;
-    cr_assert_gt(ped, 0);
-    double share = (double)covered / (double)ped;
+    double share = part_covered(r, p, 21, 3); /* L2, right pedicle */
     fprintf(stderr, "L2 right pedicle covered %.2f\n", share);
     cr_expect_gt(share, 0.35, "the destroyed right pedicle covered %.2f", share);
     sp_seg_result_free(r);
