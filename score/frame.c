@@ -118,18 +118,35 @@ bool sc_thick_slices(const sc_ctx *c, const double dir[3])
 }
 
 /* Refines one end of a mask extent with the CT profile: the end is placed
- * where the HU falls to half-way between the cortical peak just inside and
- * the lowest value just outside (the disc), searching outward from the peak;
- * linear interpolation between 0.1 mm samples. The mask end (a 0.5 crossing
- * of voxel-centre labels) is only known to half a voxel; the partial volume
- * of the endplate places it to a fraction of that. Kept when the profile
- * shows no clear edge (peak - outside < 150 HU: destroyed or osteoporotic
- * endplate) or when the crossing is more than 0.6 voxel from the mask end. */
-static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, bool any_vox)
+ * where the HU falls from the endplate's peak P towards the lowest value B
+ * just outside (the disc), searching outward from the peak; linear
+ * interpolation between 0.1 mm samples. The mask end (a 0.5 crossing of
+ * voxel-centre labels) is only known to half a voxel, and a label grown
+ * from the HU (our own segmentation) also takes in the partial-volume voxel
+ * of a bright endplate, a voxel beyond the surface; the partial volume of
+ * the endplate places the surface to a fraction of a voxel.
+ *  - P is the highest value within max(2 mm, 1.6 voxels) inside the end
+ *    (and half a voxel outside), or, where the profile falls from a maximum
+ *    by 15 % of (P - B) further in, the maximum nearest the outside (a
+ *    blastic lesion's plateau inside the endplate is not the endplate).
+ *  - A profile still rising at the window's inner end has no endplate
+ *    peak (a lesion denser with depth): the old rule, P the highest value
+ *    within max(2 mm, 1 voxel), 0.7 level, crossing within 0.6 voxel.
+ *  - The level is B + 0.7 (P - B) for a thin cortical peak (its blur puts
+ *    half-way ~0.5 mm outside the surface), half-way for a step edge: where
+ *    the profile stays >= B + 0.85 (P - B) from 1 to 0.5 voxel inside the
+ *    peak (dense bone up to the endplate).
+ *  - Kept when the profile shows no clear edge (P - B < 150 HU: destroyed
+ *    or osteoporotic endplate) or the crossing lies more than 0.6 voxel
+ *    outside or 1.1 voxels inside the mask end. *moved tells whether it
+ *    moved. */
+static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, bool any_vox,
+                         bool *moved)
 {
+    *moved = false;
     double vox = sc_vox_along(c, dir);
     if (vox > SC_EDGE_MAX_VOX_MM && !any_vox) return end; /* thick slices: the endplate's partial volume is too smeared */
-    double win_in = fmax(2.0, 1.0 * vox), win_out = fmax(2.5, 1.0 * vox);
+    double win_in = fmax(2.0, 1.6 * vox), win_out = fmax(2.5, 1.0 * vox);
     double p[3], P = -1e9, tp = end, B = 1e9;
     for (double u = -win_in; u <= 0.5 * vox + 1e-9; u += 0.1) {
         sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
@@ -141,13 +158,46 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
         B = fmin(B, sc_sample_ct(c, p));
     }
     if (P - B < 150.0) return end;
-    double lv = 0.5 * (P + B) + SC_EDGE_BIAS * (P - B), prev = P;
+    { /* the peak nearest the outside */
+        double M = -1e9, tm = 0;
+        for (double u = 0.5 * vox; u >= -win_in - 1e-9; u -= 0.1) {
+            sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+            double h = sc_sample_ct(c, p);
+            if (h > M) M = h, tm = u;
+            else if (M - B >= 150.0 && h < M - 0.15 * (M - B)) {
+                P = M, tp = tm;
+                break;
+            }
+        }
+    }
+    bool ramp = tp <= -win_in + 0.15;
+    double bias = SC_EDGE_BIAS, acc = 0, reach = 1.1;
+    if (ramp) { /* rising to the window's inner end: no endplate peak, old rule */
+        double w0 = fmax(2.0, 1.0 * vox);
+        P = -1e9;
+        for (double u = -w0; u <= 0.5 * vox + 1e-9; u += 0.1) {
+            sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+            double h = sc_sample_ct(c, p);
+            if (h > P) P = h, tp = u;
+        }
+        reach = 0.6;
+        if (P - B < 150.0) return end;
+    } else {
+        int na = 0;
+        for (double u = tp - vox; u <= tp - 0.5 * vox + 1e-9; u += 0.1) {
+            sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+            acc += sc_sample_ct(c, p), na++;
+        }
+        if (na && acc / na >= B + 0.85 * (P - B)) bias = 0; /* a step edge */
+    }
+    double lv = 0.5 * (P + B) + bias * (P - B), prev = P;
     for (double u = tp + 0.1; u <= win_out + 1e-9; u += 0.1) {
         sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
         double h = sc_sample_ct(c, p);
         if (h < lv) {
             double f = (prev - lv) / (prev - h), e = u - 0.1 + 0.1 * f;
-            if (fabs(e) > 0.6 * vox) return end;
+            if (e > 0.6 * vox || e < -reach * vox) return end;
+            *moved = true;
             return end + s * e;
         }
         prev = h;
@@ -157,10 +207,11 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
 
 int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi)
 {
+    bool ml, mh;
     if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
-    *lo = refine_end(c, p0, dir, *lo, -1, false);
-    *hi = refine_end(c, p0, dir, *hi, +1, false);
-    return 1;
+    *lo = refine_end(c, p0, dir, *lo, -1, false, &ml);
+    *hi = refine_end(c, p0, dir, *hi, +1, false, &mh);
+    return 1 | (ml ? SC_LO_REFINED : 0) | (mh ? SC_HI_REFINED : 0);
 }
 
 /* As sc_extent_hu at any voxel size: for the endplate planes of the frame,
@@ -169,9 +220,10 @@ int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3]
 static int extent_hu_any(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo,
                          double *hi)
 {
+    bool ml, mh;
     if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
-    *lo = refine_end(c, p0, dir, *lo, -1, true);
-    *hi = refine_end(c, p0, dir, *hi, +1, true);
+    *lo = refine_end(c, p0, dir, *lo, -1, true, &ml);
+    *hi = refine_end(c, p0, dir, *hi, +1, true, &mh);
     return 1;
 }
 

@@ -91,6 +91,8 @@ double sc_vox_along(const sc_ctx *c, const double dir[3]);
  * slices": there the refined axis and the plain mask ends were right, e.g.
  * the 3 mm real CT). frame.c. */
 bool sc_thick_slices(const sc_ctx *c, const double dir[3]);
+#define SC_LO_REFINED 2 /* sc_extent_hu: the low end was moved to the CT's edge */
+#define SC_HI_REFINED 4
 int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi);
 
 /* Refines vertebra k's body frame from its body voxels (frame.c). */

@@ -158,7 +158,8 @@ static int patch_fit(const double *u, const double *v, const double *w, const bo
  * the voxel) averages out; the quadratic terms keep a concave or collapsed
  * endplate's curvature from biasing the value. An endplate parallel to the
  * slices gains nothing. Kept as measured when fewer than 12 lines give
- * ends within 3 mm of the line's own. */
+ * ends within 3 mm of the line's own. Ends the CT's edge did not move are
+ * left out of the fit where at least 12 and half of the lines' ends moved. */
 #define SC_PATCH_N 7
 #define SC_PATCH_AP_MM 5.0
 #define SC_PATCH_LR_MM 7.0
@@ -169,28 +170,37 @@ static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double
     if (rap < 1.0) rap = 1.0;
     double su[SC_PATCH_N * SC_PATCH_N], sv[SC_PATCH_N * SC_PATCH_N], sa[SC_PATCH_N * SC_PATCH_N],
         sb[SC_PATCH_N * SC_PATCH_N];
-    bool use[SC_PATCH_N * SC_PATCH_N];
-    int m = 0, half = SC_PATCH_N / 2;
+    bool use[SC_PATCH_N * SC_PATCH_N], refined[2][SC_PATCH_N * SC_PATCH_N];
+    int m = 0, half = SC_PATCH_N / 2, nref[2] = {0, 0};
     for (int i = -half; i <= half; i++)
         for (int j = -half; j <= half; j++) {
             double q[3], a2, b2, du = rap * i / half, dv = SC_PATCH_LR_MM * j / half;
             sc_point(p, v->ap, du, v->lr, dv, v->si, 0, q);
-            if (!sc_extent_hu(c, v->k, q, v->si, 60.0, &a2, &b2)) continue;
+            int got = sc_extent_hu(c, v->k, q, v->si, 60.0, &a2, &b2);
+            if (!got) continue;
             if (fabs(a2 - *lo) > 3.0 || fabs(b2 - *hi) > 3.0) continue;
+            refined[0][m] = (got & SC_LO_REFINED) != 0, refined[1][m] = (got & SC_HI_REFINED) != 0;
+            nref[0] += refined[0][m], nref[1] += refined[1][m];
             su[m] = du, sv[m] = dv, sa[m] = a2, sb[m] = b2, m++;
         }
     if (m < 12) return;
     int np = rap >= 3.0 ? 5 : 4;
     for (int e = 0; e < 2; e++) {
         double *w = e ? sb : sa, *end = e ? hi : lo, coef[5], r[5];
-        for (int i = 0; i < m; i++) use[i] = true;
+        /* ends left at the label (no clear CT edge, or the edge too far
+         * from it) sit up to a voxel off the surface: left out of the fit
+         * when at least 12 and half of the lines were moved to the CT's
+         * edge (where fewer were, a destroyed endplate, the fit extended
+         * the few across the patch: lytic L1's anterior height +2.4 mm) */
+        bool only_ref = nref[e] >= 12 && 2 * nref[e] >= m;
+        for (int i = 0; i < m; i++) use[i] = !only_ref || refined[e][i];
         if (!patch_fit(su, sv, w, use, m, np, coef)) continue;
         int kept = 0;
         for (int i = 0; i < m; i++) {
             patch_basis(su[i], sv[i], np, r);
             double f = 0;
             for (int x = 0; x < 5; x++) f += coef[x] * r[x];
-            kept += use[i] = fabs(w[i] - f) <= 1.0;
+            kept += use[i] = (!only_ref || refined[e][i]) && fabs(w[i] - f) <= 1.0;
         }
         if (kept >= 12 && kept < m) {
             double c2[5];

@@ -76,7 +76,8 @@ static void heights_json(cJSON *o, cJSON *evd, const sp_score_vertebra *v, const
     snprintf(w, sizeof w, "%s: lines anterior/middle/posterior, top and bottom points in LPS mm", where);
     cJSON *e = ev(evd, "heights", m,
                   "mask boundary at 0.5 (trilinear), each end moved to the HU profile's edge (level 70 % of the "
-                  "way from the disc to the endplate peak) when within 0.6 voxel and the voxels are <= 3.2 mm",
+                  "way from the disc to the endplate peak, 50 % for dense bone up to the endplate) when within 0.6 "
+                  "voxel outside or 1.1 voxels inside it and the voxels are <= 3.2 mm",
                   w, 0.9);
     cJSON *lines = cJSON_AddObjectToObject(e, "lines_lps");
     static const char *const nm[3] = {"anterior", "middle", "posterior"};

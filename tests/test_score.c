@@ -243,6 +243,9 @@ Test(score, real_ct_no_false_lesions)
 typedef struct synth {
     double tilt_deg, wedge_mm, off_mm, shift_mm[3]; /* shift: AP (+ posterior) per body */
     double slice_mm; /* slice spacing = thickness (0: 1 mm); thick slices are the mean over their thickness */
+    double grown_hu; /* > 0: the label also takes voxels of the column at >= this HU (a label grown from the
+                        CT, as our segmentation's: the endplate's partial-volume voxel beyond the surface) */
+    double core_hu;  /* > 0: the bone inside the cortex (200 HU otherwise), e.g. a dense blastic body */
 } synth;
 
 #define SY_W 40.0
@@ -280,7 +283,7 @@ static double sy_tissue(const synth *s, const double q[3], int *body)
         if (w > top || w < -SY_H / 2) continue;
         *body = b;
         double edge = fmin(fmin(top - w, w + SY_H / 2), (1 - r) * SY_D / 2);
-        return edge < 1.0 ? 800.0 : 200.0;
+        return edge < 1.0 ? 800.0 : s->core_hu > 0 ? s->core_hu : 200.0;
     }
     return in_column ? 80.0 : 40.0;
 }
@@ -313,7 +316,9 @@ static void synth_run(const synth *s, sp_score_result **res, sp_seg_result **seg
                 ijk[0] = x, ijk[1] = y, ijk[2] = z;
                 sp_vol_ijk_to_lps(ct, ijk, p);
                 sy_local(s, p, q);
-                sy_tissue(s, q, &b);
+                double h = sy_tissue(s, q, &b);
+                if (b < 0 && s->grown_hu > 0 && h > 40.0 && d[i] >= s->grown_hu) /* in the column, bright */
+                    b = q[2] > 0.5 * (SY_H + SY_DISC) ? 0 : q[2] < -0.5 * (SY_H + SY_DISC) ? 2 : 1;
                 l[i] = b < 0 ? 0 : (uint8_t)(20 + b);
             }
     char path[600];
@@ -368,7 +373,7 @@ static void synth_check(const synth *s, double tol, double turn_ap_deg)
 
 Test(score, synthetic_box_heights_within_half_a_mm)
 {
-    synth a = {0, 0, 0, {0}, 0}, b = {0, 0, 0.3, {0}, 0}, c = {0, 0, 0.55, {0}, 0};
+    synth a = {0, 0, 0, {0}, 0, 0, 0}, b = {0, 0, 0.3, {0}, 0, 0, 0}, c = {0, 0, 0.55, {0}, 0, 0, 0};
     synth_check(&a, 0.5, 0);
     synth_check(&b, 0.5, 0);
     synth_check(&c, 0.5, 0);
@@ -376,7 +381,7 @@ Test(score, synthetic_box_heights_within_half_a_mm)
 
 Test(score, synthetic_tilted_box_heights_within_half_a_mm)
 {
-    synth a = {15, 0, 0.2, {0}, 0}, b = {-10, 0, 0.7, {0}, 0};
+    synth a = {15, 0, 0.2, {0}, 0, 0, 0}, b = {-10, 0, 0.7, {0}, 0, 0, 0};
     synth_check(&a, 0.5, 0);
     synth_check(&b, 0.5, 0);
 }
@@ -385,7 +390,7 @@ Test(score, synthetic_tilted_box_heights_within_half_a_mm)
  * plane is found again from the label's mirror symmetry */
 Test(score, synthetic_turned_ap_axis_is_corrected)
 {
-    synth a = {10, 0, 0.2, {0}, 0};
+    synth a = {10, 0, 0.2, {0}, 0, 0, 0};
     synth_check(&a, 0.5, 25);
     synth_check(&a, 0.5, -30);
 }
@@ -395,16 +400,34 @@ Test(score, synthetic_turned_ap_axis_is_corrected)
  * (0.2 mm of height per mm here): 0.7 mm (measured 0.25-0.7) */
 Test(score, synthetic_wedge_heights_within_0_75_mm)
 {
-    synth a = {0, 8, 0.4, {0}, 0}, b = {12, 6, 0.1, {0}, 0};
+    synth a = {0, 8, 0.4, {0}, 0, 0, 0}, b = {12, 6, 0.1, {0}, 0, 0, 0};
     synth_check(&a, 0.75, 0);
     synth_check(&b, 0.75, 0);
+}
+
+/* A label grown from the CT (our segmentation's; here every voxel of the
+ * column at >= 200 HU) also holds the voxel that the bright endplate
+ * shares with the disc, though less than half of it is bone: its end then
+ * lies up to 1.5 voxels beyond the surface. The CT's edge is taken up to
+ * 1.1 voxels inside the end (frame.c); at 0.6 voxel, as before, these
+ * heights came out 0.8 mm long. 1 mm voxels at offsets that put the
+ * endplates at different places within their voxels (at 2.5 mm slices the
+ * edge level's own phase error reaches 0.75 mm per end on this model,
+ * docs/scoring.md). */
+Test(score, synthetic_heights_on_a_label_grown_into_the_endplate_voxel)
+{
+    for (int i = 0; i < 4; i++) {
+        synth a = {0, 0, 0.25 * i, {0}, 0, 200.0, 0}, b = {8, 0, 0.1 + 0.25 * i, {0}, 0, 200.0, 0};
+        synth_check(&a, 0.5, 0);
+        synth_check(&b, 0.5, 0);
+    }
 }
 
 /* one endplate 25 deg off its neighbours' (straight) column: the axis is
  * not the mean of the two endplates but the intact one's */
 Test(score, synthetic_axis_off_its_neighbours_is_replaced)
 {
-    synth s = {8, 14, 0.3, {0}, 0};
+    synth s = {8, 14, 0.3, {0}, 0, 0, 0};
     sp_score_result *res = NULL;
     sp_seg_result *seg = NULL;
     sp_volume *ct = NULL;
@@ -429,7 +452,7 @@ Test(score, synthetic_axis_off_its_neighbours_is_replaced)
 Test(score, synthetic_thick_slice_heights_within_1_mm)
 {
     for (int i = 0; i < 4; i++) {
-        synth a = {25, 0, 1.25 * i, {0}, 5.0}, b = {-22, 0, 0.6 + 1.25 * i, {0}, 5.0};
+        synth a = {25, 0, 1.25 * i, {0}, 5.0, 0, 0}, b = {-22, 0, 0.6 + 1.25 * i, {0}, 5.0, 0, 0};
         synth_check(&a, 1.0, 0);
         synth_check(&b, 1.0, 0);
     }
@@ -440,7 +463,7 @@ Test(score, synthetic_thick_slice_heights_within_1_mm)
  * displaced mask, not counted (but still reported as measured) */
 Test(score, synthetic_translation_confirmed_only_as_a_step)
 {
-    synth step = {0, 0, 0.3, {-5, 0, 0}, 0}, spike = {0, 0, 0.3, {0, -5, 0}, 0};
+    synth step = {0, 0, 0.3, {-5, 0, 0}, 0, 0, 0}, spike = {0, 0, 0.3, {0, -5, 0}, 0, 0, 0};
     sp_score_result *res = NULL;
     sp_seg_result *seg = NULL;
     sp_volume *ct = NULL;
