@@ -450,9 +450,34 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
         }
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "single anchor (ribs); ");
     } else {
-        /* No anchor: a guess from where a column of this many levels usually ends. */
-        count_from(lv, nlv, 0, 24);
-        for (int k = 0; k < nlv; k++) set(&r->vert[k], 0.2, true, "none: names are a guess from the order only", "any level");
+        /* No anchor: a guess, every name flagged. Rib-bearing levels are
+         * thoracic: a rib-free level above the rib cage in view makes the
+         * first rib-bearing one T1, one below it the last T12 (one rib-free
+         * level is too few for an anchor: a cervical or lumbar rib, a short
+         * first or twelfth rib missed, would move every name), ribs on
+         * every level put the lowest at T12. Without ribs: from where a
+         * column of this many levels usually ends, L5. (A C7-T5 scan was
+         * named T12-L5, its rib-bearing levels lumbar.) */
+        int top = -1, bot = -1;
+        for (int k = 0; k < nlv; k++)
+            if (lv[k].ribs) top = k, bot = bot < 0 ? k : bot;
+        const char *why = "none: names are a guess from the order only", *alt = "any level";
+        if (top >= 0 && top + 1 < nlv) {
+            count_from(lv, nlv, top, 8);
+            why = "none: the first rib-bearing level below one rib-free level taken for T1 (a guess)";
+            alt = "+/-1 level or more";
+        } else if (bot > 0) {
+            count_from(lv, nlv, bot, 19);
+            why = "none: the last rib-bearing level above one rib-free level taken for T12 (a guess)";
+            alt = "+/-1 level or more";
+        } else if (top >= 0) {
+            count_from(lv, nlv, 0, 19);
+            why = "none: ribs on every level, thoracic; names a guess from the order only";
+            alt = "any thoracic level";
+        } else {
+            count_from(lv, nlv, 0, 24);
+        }
+        for (int k = 0; k < nlv; k++) set(&r->vert[k], 0.2, true, why, alt);
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "no anchor: names uncertain; ");
     }
     if (C >= 0 && (S >= 0 || T >= 0)) check_c2(lv, nlv, C, r);

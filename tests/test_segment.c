@@ -122,6 +122,31 @@ Test(segment, transitional_anatomy_is_flagged_not_silently_named)
     sp_phantom_free(p);
 }
 
+/* No anchor in view (C7-T5: one rib-free level above the rib cage, C2 and
+ * the sacrum out of view): the names are a flagged guess, but rib-bearing
+ * levels are thoracic, and the first one below the rib-free level is taken
+ * for T1. Before, the guess ended the column at L5 and called this C7-T5
+ * T12-L5. */
+Test(segment, without_an_anchor_rib_bearing_levels_are_named_thoracic)
+{
+    sp_phantom *p = sp_test_phantom("{\"seed\": 3, \"anatomy\": {\"from\": \"C7\", \"to\": \"T5\"},"
+                                    " \"scan\": {\"matrix\": [160, 160], \"pixel_mm\": 1.4, \"slice_mm\": 2.5}}");
+    sp_seg_result *r = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    cr_assert(strstr(r->flags, "no anchor"), "flags: %s", r->flags);
+    int right = 0;
+    for (int k = 0; k < r->nvert; k++) {
+        cr_expect(r->vert[k].uncertain, "%s not flagged", r->vert[k].name);
+        if (r->vert[k].ribs) cr_expect(r->vert[k].label >= 8 && r->vert[k].label <= 19, "rib-bearing %s", r->vert[k].name);
+        right += sp_test_dice(r->vertebrae, sp_phantom_vertebrae(p), r->vert[k].label) > 0.7;
+    }
+    cr_expect_eq(r->nvert, 6);
+    cr_expect_eq(right, r->nvert, "%d of %d named as the truth", right, r->nvert);
+    sp_seg_result_free(r);
+    sp_phantom_free(p);
+}
+
 Test(segment, a_volume_without_a_spine_is_refused_with_a_reason)
 {
     sp_volume *v = sp_vol_new(SP_I16, 64, 64, 40);
