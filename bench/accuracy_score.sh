@@ -31,7 +31,7 @@ python3 - "$WORK" "$SPECS" "$HELDOUT" <<'PY'
 import json, os, sys
 work, tuned, heldout = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 def table(mode, specs, title):
-    hs=[]; by_dz={}; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
+    hs=[]; nm=[]; by_dz={}; gen=[0,0]; ch=[0,0]; comp={k:[0,0] for k in ['location','bone_lesion','alignment','collapse','posterolateral']}
     tot=[0,0]; jac=[]; rows=[]; fp=[0,0]; ext={'epidural':[0,0,0,0],'paravertebral':[0,0,0,0]}
     for s in specs:
         d=f'{work}/{s}'; p=f'{d}/{mode}/report.json'
@@ -49,11 +49,15 @@ def table(mode, specs, title):
                     rows.append(f"| {s} | S | FALSE {xs['lesion']['character']} ({xs['lesion']['lytic_ml']} ml lytic, {xs['lesion']['blastic_ml']} ml blastic)/none | | | |")
                 continue
             if v['in_fov']!='full' or v['name']=='S1' or v['label']==26: continue
-            if x is None or x['heights_mm'] is None:
+            if x is None:
                 gen[1]+=1; continue
-            for k,kk in (('anterior','anterior_mm'),('middle','middle_mm'),('posterior','posterior_mm')):
-                hs.append(abs(x['heights_mm'][k]-v['heights'][kk]))
-                by_dz.setdefault(t['grid']['spacing_mm'][2], []).append(hs[-1])
+            if x['heights_mm'] is None:
+                # not measured: wrong for Genant; the lesion and SINS rows below still count it
+                nm.append(f"{s} {v['name']}")
+            else:
+                for k,kk in (('anterior','anterior_mm'),('middle','middle_mm'),('posterior','posterior_mm')):
+                    hs.append(abs(x['heights_mm'][k]-v['heights'][kk]))
+                    by_dz.setdefault(t['grid']['spacing_mm'][2], []).append(hs[-1])
             gen[0]+= x['genant_grade']==v['genant']['grade']; gen[1]+=1
             tl=v['lesion']; tc=tl['character'] if tl else 'none'
             if tl:
@@ -91,6 +95,7 @@ def table(mode, specs, title):
         for dz in sorted(by_dz):
             e=sorted(by_dz[dz])
             print(f'| heights within 1 mm at {dz:g} mm slices (median error) | {100*sum(h<=1 for h in e)/len(e):.0f} % of {len(e)} ({e[len(e)//2]:.2f} mm) | 100 % |')
+    print(f'| fully visible levels with heights not measured (counted wrong for Genant) | {len(nm)}{": " + ", ".join(nm) if nm else ""} | 0 |')
     print(f'| Genant grade exact | {pct(gen)} | >= 90 % |')
     print(f'| lesion character right | {pct(ch)} | >= 90 % |')
     print(f'| lesion-free levels (sacrum included) reported with a lesion | {pct(fp)} | 0 % |')

@@ -55,8 +55,11 @@ void sc_measure_alignment(sp_score_result *r)
     for (int i = 0; i + 1 < n; i++) {
         const sp_score_vertebra *U = &r->v[i], *L = &r->v[i + 1];
         sp_score_disc *d = &disc[i];
-        /* sacrum frame: not reliable; a vertebra the scan cuts: its axes are a fragment's */
-        if (!U->frame_ok || !L->frame_ok || L->label == 26 || U->partial || L->partial) continue;
+        /* sacrum frame: not reliable; a vertebra the scan cuts: its axes are a fragment's; one
+         * whose height lines leave its label: its axes are not its body's */
+        if (!U->frame_ok || !L->frame_ok || L->label == 26 || U->partial || L->partial || U->h.lines_left_body ||
+            L->h.lines_left_body)
+            continue;
         d->ok = true;
         d->sagittal_deg = atan2(-sp_dot3(U->si, L->ap), sp_dot3(U->si, L->si)) * 180.0 / M_PI;
         d->coronal_deg = atan2(sp_dot3(U->si, L->lr), sp_dot3(U->si, L->si)) * 180.0 / M_PI;

@@ -235,6 +235,7 @@ static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double
  * are averaged, and the result is kept within half a voxel along SI of the
  * line's own mask end (the label's voxel-centre bound). An end no row gives
  * (an endplate parallel to the slices) stays as patch_ends left it. */
+#define SC_ENDS_OF_MIDDLE 0.8 /* both end heights under this share of the middle: not a body's shape */
 #define SC_RISER_STEP_MM 0.25
 #define SC_RISER_MAX 64
 #define SC_RISER_SPAN_MM 5.0
@@ -345,7 +346,7 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
     double lo, hi, p[3], a0, b0;
     static const double frac[3] = {0.15, 0.50, 0.85};
     double *out[3] = {&h->anterior, &h->middle, &h->posterior};
-    h->ok = false;
+    h->ok = h->lines_left_body = false;
     h->expected = h->collapse_pct = NAN;
     h->genant = -1;
     h->shape = "not assessed";
@@ -407,6 +408,20 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
                 return;
             }
         }
+    }
+    /* Both ends far shorter than the middle is no shape of a vertebral body
+     * (a wedge shortens one end, a biconcave body the middle): the lines
+     * have left the body through a tilted frame or a label that is not the
+     * body's (T1 under a scan's top edge holding the first ribs and part of
+     * T2's endplate: 6.7 / 18.1 / 8.4 mm for 16.5 / 16 / 16.5, read as a
+     * grade 3 collapse). Not measured rather than a false collapse. */
+    if (h->anterior < SC_ENDS_OF_MIDDLE * h->middle && h->posterior < SC_ENDS_OF_MIDDLE * h->middle) {
+        snprintf(h->reason, sizeof h->reason,
+                 "anterior %.1f and posterior %.1f mm both under %.0f %% of the middle %.1f mm: the measuring lines leave "
+                 "the body",
+                 h->anterior, h->posterior, 100 * SC_ENDS_OF_MIDDLE, h->middle);
+        h->lines_left_body = true;
+        return;
     }
     h->ok = true;
     posterior_wall(c, v);

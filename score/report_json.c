@@ -295,10 +295,22 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
              r->sagittal_scatter_deg, v->coronal_deg, v->cobb_deg,
              fsrc[v->frame_source & 3], v->mask_plausible ? "" : "; body mask implausible: ",
              v->mask_plausible ? "" : v->mask_note);
-    ev(evd, "alignment", m,
-       "confirmed translation >= 2 mm (both masks plausible, not opposite at a level's two discs): subluxation; "
-       "|sagittal - expected| >= 5 deg or |coronal| >= 5 deg or Cobb >= 10 deg: de novo deformity",
-       where, s->applicable ? s->confidence[3] : NAN);
+    if (!a_ok && !b_ok) /* no disc of this level measured */
+        snprintf(m, sizeof m, "not measured (Cobb %.1f deg)", v->cobb_deg);
+    cJSON *ea = ev(evd, "alignment", m,
+                   "confirmed translation >= 2 mm (both masks plausible, not opposite at a level's two discs): "
+                   "subluxation; |sagittal - expected| >= 5 deg or |coronal| >= 5 deg or Cobb >= 10 deg: de novo "
+                   "deformity",
+                   where, s->applicable ? s->confidence[3] : NAN);
+    if (!a_ok && !b_ok) {
+        char why[160];
+        snprintf(why, sizeof why, "no disc of this level measured: %s",
+                 v->label == 26           ? "the sacrum's frame is not used for angles (not reliable)"
+                 : v->h.lines_left_body ? "its height lines leave the body, so its axes are not its body's"
+                 : v->partial           ? "the scan cuts it"
+                                        : "no neighbour with a measurable frame");
+        cJSON_AddStringToObject(ea, "reason", why);
+    }
     /* SINS */
     x = cJSON_AddObjectToObject(o, "sins");
     cJSON_AddBoolToObject(x, "applicable", s->applicable);

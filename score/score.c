@@ -156,6 +156,10 @@ static void mask_plausibility(sp_score_result *r)
         sp_score_vertebra *v = &r->v[k];
         v->mask_plausible = true;
         v->mask_note[0] = 0;
+        if (v->h.lines_left_body) { /* the label is not the body's: no position to trust either */
+            v->mask_plausible = false;
+            snprintf(v->mask_note, sizeof v->mask_note, "its height lines leave the body");
+        }
         if (!v->h.ok || v->label == 26) continue;
         double d[4], w[4], b[4];
         int m = 0;

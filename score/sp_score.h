@@ -137,6 +137,7 @@ char sp_wbb_layer_letter(int layer);
 
 typedef struct sp_score_heights {
     bool ok;
+    bool lines_left_body;       /* !ok because both end heights are far below the middle (measure_heights.c) */
     char reason[128];           /* why not measured when !ok */
     double anterior, middle, posterior; /* mm */
     double depth;               /* AP depth of the body at mid-height, mm */

@@ -511,6 +511,49 @@ Test(score, vertebra_cut_by_the_scan_is_partial_not_collapsed)
     done(&r);
 }
 
+/* End to end, the suite's scoliosis phantom (sample_data/scoliosis.json):
+ * T1, under the scan's top edge, has a label holding the first ribs and a
+ * piece of T2's endplate; its frame tilts 25 deg and its lines read
+ * 6.7 / 18.1 / 8.4 mm for 16.5 / 16 / 16.5, a grade 3 collapse that is not
+ * there. Both ends far below the middle is no body's shape: the heights
+ * are not measured (with the reason), the mask counts as implausible and
+ * the discs at T1 are not measured (a 9 mm "translation" came of it). */
+Test(score, a_level_whose_height_lines_leave_its_label_is_not_measured)
+{
+    sp_phantom_spec *s = NULL;
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    sp_err err = {0};
+    cr_assert_eq(sp_phantom_spec_parse("{\"seed\": 6, \"scoliosis\": {\"apex\": \"T9\", \"cobb_deg\": 30,"
+                                       " \"convex\": \"right\", \"span\": 8}}",
+                                       "test", &s, &err),
+                 SP_OK, "%s", err.msg);
+    cr_assert_eq(sp_phantom_generate(s, &p, &err), SP_OK, "%s", err.msg);
+    sp_phantom_spec_free(s);
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &seg, &err), SP_OK, "%s", err.msg);
+    cr_assert_eq(sp_score_run(sp_phantom_ct(p), seg, NULL, &res, &err), SP_OK, "%s", err.msg);
+    const sp_score_vertebra *t1 = NULL, *t2 = NULL;
+    for (int k = 0; k < res->nvert; k++) {
+        if (!strcmp(res->v[k].name, "T1")) t1 = &res->v[k];
+        if (!strcmp(res->v[k].name, "T2")) t2 = &res->v[k];
+        /* no other level of this normal-bodied spine is affected */
+        if (strcmp(res->v[k].name, "T1") && res->v[k].label != 26)
+            cr_expect(!res->v[k].h.lines_left_body, "%s: %s", res->v[k].name, res->v[k].h.reason);
+    }
+    cr_assert(t1 && t2);
+    cr_expect(!t1->h.ok && t1->h.lines_left_body, "T1 heights %.1f / %.1f / %.1f", t1->h.anterior, t1->h.middle,
+              t1->h.posterior);
+    cr_expect(strstr(t1->h.reason, "leave the body"), "%s", t1->h.reason);
+    cr_expect(!t1->mask_plausible);
+    cr_expect(!t1->below.ok && !t2->above.ok, "the T1/T2 disc is measured from T1's axes");
+    cr_expect(isnan(t2->translation_mm) || t2->translation_mm < SP_SINS_TRANSLATION_MM, "T2 translation %.1f",
+              t2->translation_mm);
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
 /* End to end (our own segmentation): a mixed T11 lesion of the body (and
  * left lamina) must not spread into the pedicles. Our labels carry a
  * partial-volume shell around the thin posterior elements, so their cortex
