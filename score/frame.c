@@ -131,7 +131,9 @@ bool sc_thick_slices(const sc_ctx *c, const double dir[3])
  *    blastic lesion's plateau inside the endplate is not the endplate).
  *  - A profile still rising at the window's inner end has no endplate
  *    peak (a lesion denser with depth): the old rule, P the highest value
- *    within max(2 mm, 1 voxel), 0.7 level, crossing within 0.6 voxel.
+ *    within max(2 mm, 1 voxel), 0.7 level, crossing within 0.6 voxel; and
+ *    kept where the profile still falls at the outer window's end (no disc
+ *    minimum within reach: blastic T7's ramp put its edge 2 mm inside).
  *  - The level is B + 0.7 (P - B) for a thin cortical peak (its blur puts
  *    half-way ~0.5 mm outside the surface), half-way for a step edge: where
  *    the profile stays >= B + 0.85 (P - B) from 1 to 0.5 voxel inside the
@@ -153,9 +155,11 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
         double h = sc_sample_ct(c, p);
         if (h > P) P = h, tp = u;
     }
+    double tb = 0;
     for (double u = 0; u <= win_out + 1e-9; u += 0.1) {
         sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
-        B = fmin(B, sc_sample_ct(c, p));
+        double h = sc_sample_ct(c, p);
+        if (h < B) B = h, tb = u;
     }
     if (P - B < 150.0) return end;
     { /* the peak nearest the outside */
@@ -182,6 +186,7 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
         }
         reach = 0.6;
         if (P - B < 150.0) return end;
+        if (tb >= win_out - 0.15) return end; /* still falling at the window's end: no disc in reach */
     } else {
         int na = 0;
         for (double u = tp - vox; u <= tp - 0.5 * vox + 1e-9; u += 0.1) {
