@@ -511,6 +511,18 @@ Test(score, vertebra_cut_by_the_scan_is_partial_not_collapsed)
     done(&r);
 }
 
+/* A phantom from spec json, our own segmentation, scored (end to end). */
+static void score_end_to_end(const char *json, sp_phantom **p, sp_seg_result **seg, sp_score_result **res)
+{
+    sp_phantom_spec *s = NULL;
+    sp_err err = {0};
+    cr_assert_eq(sp_phantom_spec_parse(json, "test", &s, &err), SP_OK, "%s", err.msg);
+    cr_assert_eq(sp_phantom_generate(s, p, &err), SP_OK, "%s", err.msg);
+    sp_phantom_spec_free(s);
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(*p), NULL, seg, &err), SP_OK, "%s", err.msg);
+    cr_assert_eq(sp_score_run(sp_phantom_ct(*p), *seg, NULL, res, &err), SP_OK, "%s", err.msg);
+}
+
 /* End to end, the suite's scoliosis phantom (sample_data/scoliosis.json):
  * T1, under the scan's top edge, has a label holding the first ribs and a
  * piece of T2's endplate; its frame tilts 25 deg and its lines read
@@ -520,19 +532,12 @@ Test(score, vertebra_cut_by_the_scan_is_partial_not_collapsed)
  * the discs at T1 are not measured (a 9 mm "translation" came of it). */
 Test(score, a_level_whose_height_lines_leave_its_label_is_not_measured)
 {
-    sp_phantom_spec *s = NULL;
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    sp_err err = {0};
-    cr_assert_eq(sp_phantom_spec_parse("{\"seed\": 6, \"scoliosis\": {\"apex\": \"T9\", \"cobb_deg\": 30,"
-                                       " \"convex\": \"right\", \"span\": 8}}",
-                                       "test", &s, &err),
-                 SP_OK, "%s", err.msg);
-    cr_assert_eq(sp_phantom_generate(s, &p, &err), SP_OK, "%s", err.msg);
-    sp_phantom_spec_free(s);
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &seg, &err), SP_OK, "%s", err.msg);
-    cr_assert_eq(sp_score_run(sp_phantom_ct(p), seg, NULL, &res, &err), SP_OK, "%s", err.msg);
+    score_end_to_end("{\"seed\": 6, \"scoliosis\": {\"apex\": \"T9\", \"cobb_deg\": 30, \"convex\": \"right\","
+                     " \"span\": 8}}",
+                     &p, &seg, &res);
     const sp_score_vertebra *t1 = NULL, *t2 = NULL;
     for (int k = 0; k < res->nvert; k++) {
         if (!strcmp(res->v[k].name, "T1")) t1 = &res->v[k];
@@ -564,23 +569,15 @@ Test(score, a_level_whose_height_lines_leave_its_label_is_not_measured)
  * now 2 mm inside the vertebra, like lytic seeds (measure_lesion.c). */
 Test(score, mixed_body_lesion_stays_out_of_the_pedicles_end_to_end)
 {
-    sp_phantom_spec *s = NULL;
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    sp_err err = {0};
-    cr_assert_eq(sp_phantom_spec_parse(
-                     "{\"seed\": 57, \"anatomy\": {\"from\": \"T8\", \"to\": \"L2\"},"
+    score_end_to_end("{\"seed\": 57, \"anatomy\": {\"from\": \"T8\", \"to\": \"L2\"},"
                      " \"scoliosis\": {\"apex\": \"L1\", \"cobb_deg\": 20, \"convex\": \"left\", \"span\": 6},"
                      " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.0, \"slice_mm\": 2.0},"
                      " \"vertebrae\": {\"T11\": {\"collapse_pct\": 25, \"collapse_shape\": \"biconcave\","
                      " \"lesion\": {\"type\": \"mixed\", \"parts\": [\"body\", \"lamina_left\"], \"body_extent_pct\": 50}}}}",
-                     "test", &s, &err),
-                 SP_OK, "%s", err.msg);
-    cr_assert_eq(sp_phantom_generate(s, &p, &err), SP_OK, "%s", err.msg);
-    sp_phantom_spec_free(s);
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &seg, &err), SP_OK, "%s", err.msg);
-    cr_assert_eq(sp_score_run(sp_phantom_ct(p), seg, NULL, &res, &err), SP_OK, "%s", err.msg);
+                     &p, &seg, &res);
     const sp_score_vertebra *t11 = NULL;
     for (int k = 0; k < res->nvert; k++)
         if (!strcmp(res->v[k].name, "T11")) t11 = &res->v[k];
