@@ -117,6 +117,21 @@ bool sc_thick_slices(const sc_ctx *c, const double dir[3])
     return true;
 }
 
+/* The highest HU along the line from `in` mm inside the end `end` (side s)
+ * to `out` mm outside it, 0.1 mm steps; *at gets its offset (first of equals). */
+static double profile_peak(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, double in,
+                           double out, double *at)
+{
+    double p[3], P = -1e9;
+    *at = 0;
+    for (double u = -in; u <= out + 1e-9; u += 0.1) {
+        sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
+        double h = sc_sample_ct(c, p);
+        if (h > P) P = h, *at = u;
+    }
+    return P;
+}
+
 /* Refines one end of a mask extent with the CT profile: the end is placed
  * where the HU falls from the endplate's peak P towards the lowest value B
  * just outside (the disc), searching outward from the peak; linear
@@ -149,12 +164,7 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
     double vox = sc_vox_along(c, dir);
     if (vox > SC_EDGE_MAX_VOX_MM && !any_vox) return end; /* thick slices: the endplate's partial volume is too smeared */
     double win_in = fmax(2.0, 1.6 * vox), win_out = fmax(2.5, 1.0 * vox);
-    double p[3], P = -1e9, tp = end, B = 1e9;
-    for (double u = -win_in; u <= 0.5 * vox + 1e-9; u += 0.1) {
-        sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
-        double h = sc_sample_ct(c, p);
-        if (h > P) P = h, tp = u;
-    }
+    double p[3], tp, B = 1e9, P = profile_peak(c, p0, dir, end, s, win_in, 0.5 * vox, &tp);
     double tb = 0;
     for (double u = 0; u <= win_out + 1e-9; u += 0.1) {
         sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
@@ -177,13 +187,7 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
     bool ramp = tp <= -win_in + 0.15;
     double bias = SC_EDGE_BIAS, acc = 0, reach = 1.1;
     if (ramp) { /* rising to the window's inner end: no endplate peak, old rule */
-        double w0 = fmax(2.0, 1.0 * vox);
-        P = -1e9;
-        for (double u = -w0; u <= 0.5 * vox + 1e-9; u += 0.1) {
-            sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
-            double h = sc_sample_ct(c, p);
-            if (h > P) P = h, tp = u;
-        }
+        P = profile_peak(c, p0, dir, end, s, fmax(2.0, 1.0 * vox), 0.5 * vox, &tp);
         reach = 0.6;
         if (P - B < 150.0) return end;
         if (tb >= win_out - 0.15) return end; /* still falling at the window's end: no disc in reach */
