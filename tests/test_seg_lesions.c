@@ -2,7 +2,8 @@
  * make it hard: a body's surface sits at the CT edge's half-way level, not
  * one partial-volume shell outside it (segment/peel.c); a collapsed lytic
  * body merged with its disc is still cut at the disc (segment/discs.c); an
- * arch whose pedicles are both destroyed stays with its own vertebra
+ * arch whose pedicles are both destroyed stays with its own vertebra, and
+ * a lumbar arch hanging over the disc below is not taken by the level below
  * (segment/instances.c); a body half replaced by tumour is filled back to
  * the midline and beyond, and a pedicle destroyed on one side is filled
  * with its partner's mirror image (segment/parts.c). Compared with the phantom's truth, matched by
@@ -288,6 +289,27 @@ Test(seg_lesions, pedicle_destroyed_beside_a_crushed_body_is_found_by_its_mirror
     double share = part_covered(r, p, 21, 3); /* L2, right pedicle */
     fprintf(stderr, "L2 right pedicle covered %.2f\n", share);
     cr_expect_gt(share, 0.35, "the destroyed right pedicle covered %.2f", share);
+    sp_seg_result_free(r);
+    sp_phantom_free(p);
+}
+
+Test(seg_lesions, lumbar_arches_hanging_over_the_disc_below_stay_their_own)
+{
+    /* a lumbar lamina, inferior articular process and spinous process reach
+     * down to the disc below, where the next level's arch touches them; the
+     * growth reached them from below first: 30-50 % of L3-L5's laminae and
+     * spinous processes were labelled with the level below (segment/instances.c) */
+    sp_phantom *p = sp_test_phantom("{\"seed\": 1, \"anatomy\": {\"from\": \"L1\", \"to\": \"S1\"},"
+                                    " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.4, \"slice_mm\": 2.5}}");
+    sp_seg_result *r = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    for (int t = 22; t <= 24; t++) { /* L3-L5 */
+        double lam = 0.5 * (part_covered(r, p, t, 4) + part_covered(r, p, t, 5)), sp = part_covered(r, p, t, 6);
+        fprintf(stderr, "level %d: laminae %.2f, spinous process %.2f its own\n", t, lam, sp);
+        cr_expect_gt(lam, 0.7, "level %d: %.2f of its laminae labelled with it", t, lam);
+        cr_expect_gt(sp, 0.7, "level %d: %.2f of its spinous process labelled with it", t, sp);
+    }
     sp_seg_result_free(r);
     sp_phantom_free(p);
 }
