@@ -168,4 +168,31 @@ print(f'\nheights within 2 mm of spine_report.json: {ok}/{n}; within 2 mm of the
       f"{okl}/{nl}; levels with a lesion: "
       f"{sum(v['lesion']['character'] not in ('none', 'not assessed') for v in r['vertebrae'])}")
 PY
+  # The same CT with the reference tool's own mask: its refined vertebral-body
+  # labels (test_result/, 19 T12 .. 24 L5 as in the VerSe numbering), on which
+  # spine_report.json measured. Separates the measuring from the mask.
+  PP=$CTD/spine_report/test_result/totalseg_vertebrae_pp_refined.nii.gz
+  if [ -f "$PP" ]; then
+    "$BIN" -q analyze "$CTD/example_ct.nii.gz" -o "$WORK/real_ct_pp" --labels "$PP" --label-scheme verse ||
+      echo "analyze failed: real CT, refined body mask" >&2
+    python3 - "$WORK/real_ct_pp/report.json" "$REP/spine_report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))['results']
+print("\nWith the reference tool's own mask imported (`test_result/totalseg_vertebrae_pp_refined.nii.gz`: vertebral "
+      "bodies only, refined; its volumes are spine_report.json's), the same measuring gives:\n")
+print('| level | ours on the refined body mask | spine_report.json | collapse %, Genant grade, shape (ours) |')
+print('|---|---|---|---|')
+n = ok = 0
+for v in r['vertebrae']:
+    h = v['heights_mm']; k = f"vertebrae_{v['level']}_height_"
+    if not h or k + 'anterior_mm' not in t:
+        continue
+    ref = [t[k + x + '_mm'] for x in ('anterior', 'middle', 'posterior')]
+    ours = [h[x] for x in ('anterior', 'middle', 'posterior')]
+    n += 3; ok += sum(abs(a - b) <= 2 for a, b in zip(ours, ref))
+    g = f"{v['collapse_pct']:.1f}, {v['genant_grade']}, {v['genant_shape']}" if v['collapse_pct'] is not None else '—'
+    print(f"| {v['level']} | {' / '.join(f'{x:.1f}' for x in ours)} | {' / '.join(f'{x:g}' for x in ref)} | {g} |")
+print(f'\nheights within 2 mm of spine_report.json on its own mask: {ok}/{n}')
+PY
+  fi
 fi
