@@ -58,9 +58,7 @@ Test(seg_lesions, body_surface_is_not_a_partial_volume_shell_too_fat)
      * wall, with it 6.4 %) */
     sp_phantom *p = sp_test_phantom("{\"seed\": 31, \"anatomy\": {\"from\": \"T10\", \"to\": \"L3\"},"
                                     " \"scan\": {\"matrix\": [96, 96], \"pixel_mm\": 2.5, \"slice_mm\": 3.0}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     const uint8_t *lab = r->vertebrae->data, *part = r->parts->data, *tv = sp_phantom_vertebrae(p)->data;
     size_t nv = (size_t)r->vertebrae->nx * r->vertebrae->ny * r->vertebrae->nz, nx = r->vertebrae->nx,
            ny = r->vertebrae->ny;
@@ -97,9 +95,7 @@ Test(seg_lesions, collapsed_lytic_body_without_pedicles_keeps_its_disc_and_arch)
         " \"vertebrae\": {\"T8\": {\"collapse_pct\": 20, \"collapse_shape\": \"crush\","
         " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\"],"
         " \"body_extent_pct\": 50, \"cortical_breach\": true}}}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     int l;
     double dice = body_dice(r, p, 15, &l); /* T8 */
     cr_assert_gt(l, 0);
@@ -124,9 +120,7 @@ Test(seg_lesions, top_level_of_the_column_keeps_its_own_axis)
      * T1 read 27 deg off and half of each pedicle went into its body (body
      * Dice 0.735; with the axis continued from the two levels below 0.835) */
     sp_phantom *p = sp_test_phantom("{\"seed\": 1, \"anatomy\": {\"from\": \"T1\", \"to\": \"L1\"}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     int l;
     double dice = body_dice(r, p, 8, &l); /* T1 */
     cr_assert_gt(l, 0);
@@ -165,9 +159,7 @@ Test(seg_lesions, body_half_replaced_by_tumour_is_filled_across_the_midline)
         " \"vertebrae\": {\"L2\": {\"collapse_pct\": 25, \"collapse_shape\": \"crush\","
         " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"],"
         " \"body_extent_pct\": 75, \"cortical_breach\": true}}}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     int l;
     double dice = body_dice(r, p, 21, &l); /* L2 */
     cr_assert_gt(l, 0);
@@ -204,9 +196,7 @@ Test(seg_lesions, crushed_lytic_level_in_a_short_scan_leaves_the_names_right)
                  " \"body_extent_pct\": 75, \"cortical_breach\": true}}}}",
                  seed[c], lev[c]);
         sp_phantom *p = sp_test_phantom(spec);
-        sp_seg_result *r = NULL;
-        sp_err e = {0};
-        cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+        sp_seg_result *r = sp_test_segment(p);
         for (int t = 19; t <= 23; t++) { /* T12-L4 */
             int l = best_match(r->vertebrae, sp_phantom_vertebrae(p), t);
             bool flagged = false;
@@ -259,9 +249,7 @@ Test(seg_lesions, pedicle_destroyed_on_one_side_is_filled_where_the_other_mirror
                  " \"body_extent_pct\": 60, \"cortical_breach\": true}}}}",
                  seed[c]);
         sp_phantom *p = sp_test_phantom(spec);
-        sp_seg_result *r = NULL;
-        sp_err e = {0};
-        cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+        sp_seg_result *r = sp_test_segment(p);
         double share = part_covered(r, p, 20, 3); /* L1, right pedicle */
         fprintf(stderr, "seed %d: L1 right pedicle covered %.2f\n", seed[c], share);
         cr_expect_gt(share, 0.40, "seed %d: the destroyed right pedicle covered %.2f", seed[c], share);
@@ -283,9 +271,7 @@ Test(seg_lesions, pedicle_destroyed_beside_a_crushed_body_is_found_by_its_mirror
         " \"vertebrae\": {\"L2\": {\"collapse_pct\": 35, \"collapse_shape\": \"crush\","
         " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_right\"], \"body_extent_pct\": 65,"
         " \"cortical_breach\": true}}}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     double share = part_covered(r, p, 21, 3); /* L2, right pedicle */
     fprintf(stderr, "L2 right pedicle covered %.2f\n", share);
     cr_expect_gt(share, 0.35, "the destroyed right pedicle covered %.2f", share);
@@ -301,9 +287,7 @@ Test(seg_lesions, lumbar_arches_hanging_over_the_disc_below_stay_their_own)
      * spinous processes were labelled with the level below (segment/instances.c) */
     sp_phantom *p = sp_test_phantom("{\"seed\": 1, \"anatomy\": {\"from\": \"L1\", \"to\": \"S1\"},"
                                     " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.4, \"slice_mm\": 2.5}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     for (int t = 22; t <= 24; t++) { /* L3-L5 */
         double lam = 0.5 * (part_covered(r, p, t, 4) + part_covered(r, p, t, 5)), sp = part_covered(r, p, t, 6);
         fprintf(stderr, "level %d: laminae %.2f, spinous process %.2f its own\n", t, lam, sp);

@@ -38,9 +38,7 @@ static double body_dice(const sp_seg_result *r, const sp_phantom *p, int l)
 Test(segment, small_phantom_levels_named_and_bodies_overlap)
 {
     sp_phantom *p = sp_test_phantom(small_spec());
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     /* T10..L5 must all be there, named right and not flagged */
     for (int l = 17; l <= 24; l++) {
         int k = -1;
@@ -81,9 +79,7 @@ Test(segment, lytic_collapsed_vertebra_is_still_found_and_named)
         "{\"seed\": 4, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
         " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.5, \"slice_mm\": 2.5},"
         " \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"lesion\": {\"type\": \"lytic\", \"body_extent_pct\": 70}}}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     int found = 0;
     for (int k = 0; k < r->nvert; k++) found += r->vert[k].label == 20;
     cr_assert_eq(found, 1);
@@ -97,9 +93,7 @@ Test(segment, transitional_anatomy_is_flagged_not_silently_named)
 {
     sp_phantom *p = sp_test_phantom("{\"seed\": 5, \"anatomy\": {\"from\": \"T8\", \"to\": \"S1\", \"lumbar_count\": 6},"
                                  " \"scan\": {\"matrix\": [192, 192], \"pixel_mm\": 1.5, \"slice_mm\": 2.5}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     /* Every vertebra whose name disagrees with the truth must be flagged. */
     const sp_volume *tv = sp_phantom_vertebrae(p);
     for (int k = 0; k < r->nvert; k++) {
@@ -131,9 +125,7 @@ Test(segment, without_an_anchor_rib_bearing_levels_are_named_thoracic)
 {
     sp_phantom *p = sp_test_phantom("{\"seed\": 3, \"anatomy\": {\"from\": \"C7\", \"to\": \"T5\"},"
                                     " \"scan\": {\"matrix\": [160, 160], \"pixel_mm\": 1.4, \"slice_mm\": 2.5}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     cr_assert(strstr(r->flags, "no anchor"), "flags: %s", r->flags);
     int right = 0;
     for (int k = 0; k < r->nvert; k++) {
@@ -260,9 +252,7 @@ Test(segment, vertebrae_cut_by_the_scan_edge_are_partial_not_lost)
     sp_phantom *p = sp_test_phantom("{\"seed\": 7, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
                                  " \"scan\": {\"fov_from\": \"L1\", \"fov_to\": \"S1\", \"margin_mm\": 15,"
                                  " \"matrix\": [192, 192], \"pixel_mm\": 1.2, \"slice_mm\": 1.5}}");
-    sp_seg_result *r = NULL;
-    sp_err e = {0};
-    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    sp_seg_result *r = sp_test_segment(p);
     const sp_volume *tv = sp_phantom_vertebrae(p);
     cr_assert(strstr(r->flags, "cropped above"), "flags: %s", r->flags);
     cr_log_info("flags: %s", r->flags);

@@ -15,6 +15,14 @@ sp_phantom *sp_test_phantom(const char *json)
     return p;
 }
 
+sp_seg_result *sp_test_segment(const sp_phantom *p)
+{
+    sp_seg_result *r = NULL;
+    sp_err e = {0};
+    cr_assert_eq(sp_seg_run(sp_phantom_ct(p), NULL, &r, &e), SP_OK, "%s", e.msg);
+    return r;
+}
+
 double sp_test_dice(const sp_volume *a, const sp_volume *b, int l)
 {
     double inter = 0, na = 0, nb = 0;

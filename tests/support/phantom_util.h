@@ -4,10 +4,15 @@
 
 #include "core/sp_volume.h"
 #include "phantom/sp_phantom.h"
+#include "segment/sp_segment.h"
 
 /* A phantom generated from a JSON spec; aborts the test with the parser's
  * or generator's message on failure. Free with sp_phantom_free. */
 sp_phantom *sp_test_phantom(const char *json);
+
+/* The phantom's CT segmented with the default options; aborts the test with
+ * the segmentation's message on failure. Free with sp_seg_result_free. */
+sp_seg_result *sp_test_segment(const sp_phantom *p);
 
 /* Dice of label l between two U8 label maps on the same grid (0 when
  * neither holds it). */
