@@ -567,8 +567,15 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
  * voxels, either side: above and below lie the foramina), unlabelled
  * voxels that are not fat (>= -50 HU), lateral of the canal by up to
  * PEDICLE_WIDTH_MM, between the posterior wall and the arch, and that meet
- * this level's own label first both in front and behind along AP, join the
- * level. Filling every level this way added ~600 voxels of soft tissue
+ * this level's own label first in front along AP and this level's or the
+ * level above's behind, join the level. Behind the upper half of a pedicle
+ * lies the facet joint, where the level above's inferior articular process
+ * (and, since the directional arch growth, often this level's superior
+ * one) carries the level above's label: requiring this level's own there
+ * left the upper pedicle unfilled (cropped lytic T8 of the tests, both
+ * pedicles destroyed: left pedicle 69 -> 81 % covered, right 58 -> 61 %;
+ * held-out lytic T8 62 -> 84 and 41 -> 52 of 150 voxels; no score on the
+ * phantoms changed). Filling every level this way added ~600 voxels of soft tissue
  * beside normal pedicles (phantom Dice -0.03). Where only one side is
  * destroyed and the other has a pedicle, that pedicle's mirror image is
  * filled instead (fill_pedicle_side). */
@@ -668,7 +675,8 @@ static void fill_pedicle_side(const seg_canon *c, uint8_t *lab, uint8_t *parts, 
                 double a = dot(d, f->ap), l = dot(d, f->lr);
                 if ((l >= 0) != (side == 0) || a < f->wall || a > f->arch) continue;
                 if (fabs(l) < f->canal_half - 1.0 || fabs(l) > f->canal_half + PEDICLE_WIDTH_MM) continue;
-                if (label_along(c, lab, X, f->ap, -1) != k + 1 || label_along(c, lab, X, f->ap, +1) != k + 1) continue;
+                int behind = label_along(c, lab, X, f->ap, +1);
+                if (label_along(c, lab, X, f->ap, -1) != k + 1 || (behind != k + 1 && behind != k + 2)) continue;
                 int part = part_of(f, d);
                 if (part) lab[i] = (uint8_t)(k + 1), parts[i] = (uint8_t)part;
             }

@@ -19,6 +19,8 @@
 
 TestSuite(seg_lesions, .timeout = 180);
 
+static double part_covered(const sp_seg_result *r, const sp_phantom *p, int t, int part);
+
 /* Our label that overlaps truth label t most. */
 static int best_match(const sp_volume *ours, const sp_volume *truth, int t)
 {
@@ -107,6 +109,11 @@ Test(seg_lesions, collapsed_lytic_body_without_pedicles_keeps_its_disc_and_arch)
         if (t[i] == 15 && q[i] >= 4 && q[i] <= 6) arch++, arch_ours += lab[i] == l;
     /* the disc placed in the body above gave 0.72 */
     cr_expect_gt(dice, 0.85, "T8 body Dice %.3f", dice);
+    /* the destroyed pedicles are filled up to the facet joint, where the
+     * level above's articular process lies behind them (0.69 when only
+     * T8's own label behind was accepted) */
+    double ped_left = part_covered(r, p, 15, 2);
+    cr_expect_gt(ped_left, 0.75, "T8's destroyed left pedicle covered %.2f", ped_left);
     /* the neighbour's growth took the arch: 7 % of it was T8's */
     cr_expect_gt(arch_ours * 10, 6 * arch, "%lld of T8's %lld lamina/spinous voxels labelled T8", (long long)arch_ours,
                  (long long)arch);
