@@ -69,16 +69,29 @@ static void heights_json(cJSON *o, cJSON *evd, const sp_score_vertebra *v, const
     num(o, "collapse_pct", h->collapse_pct);
     intor(o, "genant_grade", h->genant);
     cJSON_AddStringToObject(o, "genant_shape", h->shape);
-    snprintf(m, sizeof m,
-             "body extent along the refined body axis at 15/50/85 %% of the AP depth (%.1f mm, widest near the "
-             "endplates) in the mid-sagittal plane; endplate planes %.1f deg apart",
-             h->depth, h->endplate_angle_deg);
     snprintf(w, sizeof w, "%s: lines anterior/middle/posterior, top and bottom points in LPS mm", where);
-    cJSON *e = ev(evd, "heights", m,
-                  "mask boundary at 0.5 (trilinear), each end moved to the HU profile's edge (level 70 % of the "
-                  "way from the disc to the endplate peak, 50 % for dense bone up to the endplate) when within 0.6 "
-                  "voxel outside or 1.1 voxels inside it and the voxels are <= 3.2 mm",
-                  w, 0.9);
+    cJSON *e;
+    if (h->from_gap) {
+        snprintf(m, sizeof m,
+                 "room between the neighbours' endplates on each line less two discs (the mean of the neighbours' "
+                 "other discs on that line); the body's own label reads %.1f / %.1f / %.1f mm: it misses tumour "
+                 "that reaches the disc",
+                 h->label_heights[0], h->label_heights[1], h->label_heights[2]);
+        char t[160];
+        snprintf(t, sizeof t, "at a lesion level, the room exceeds the label's height by >= %.0f mm on 2 of 3 lines",
+                 SP_GAP_MISS_MM);
+        e = ev(evd, "heights", m, t, w, 0.5);
+    } else {
+        snprintf(m, sizeof m,
+                 "body extent along the refined body axis at 15/50/85 %% of the AP depth (%.1f mm, widest near the "
+                 "endplates) in the mid-sagittal plane; endplate planes %.1f deg apart",
+                 h->depth, h->endplate_angle_deg);
+        e = ev(evd, "heights", m,
+               "mask boundary at 0.5 (trilinear), each end moved to the HU profile's edge (level 70 % of the "
+               "way from the disc to the endplate peak, 50 % for dense bone up to the endplate) when within 0.6 "
+               "voxel outside or 1.1 voxels inside it and the voxels are <= 3.2 mm",
+               w, 0.9);
+    }
     cJSON *lines = cJSON_AddObjectToObject(e, "lines_lps");
     static const char *const nm[3] = {"anterior", "middle", "posterior"};
     for (int k = 0; k < 3; k++) {
@@ -92,7 +105,7 @@ static void heights_json(cJSON *o, cJSON *evd, const sp_score_vertebra *v, const
              h->posterior, h->expected, h->expected_source, v->mask_plausible ? "" : "; body mask implausible: ",
              v->mask_plausible ? "" : v->mask_note);
     ev(evd, "collapse_pct", m, "SINS: >= 10 % collapse, > 50 % severe", where,
-       v->mask_plausible && v->frame_source == 0 ? 0.8 : 0.5);
+       v->mask_plausible && v->frame_source == 0 && !h->from_gap ? 0.8 : 0.5);
     snprintf(m, sizeof m, "collapse %.1f %%, smallest height %s", h->collapse_pct,
              h->anterior <= h->middle && h->anterior <= h->posterior ? "anterior"
              : h->middle <= h->posterior                              ? "middle"
@@ -407,6 +420,7 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     num(x, "posterolateral_pct", SP_POSTEROLATERAL_PCT), num(x, "wbb_min_ml", SP_WBB_MIN_ML);
     num(x, "wbb_superficial_mm", SP_WBB_SUPERFICIAL_MM), num(x, "lesion_min_ml", SP_LESION_MIN_ML);
     num(x, "frame_neighbour_deg", SP_FRAME_NEIGHBOUR_DEG), num(x, "mask_size_lo", SP_MASK_SIZE_LO);
+    num(x, "gap_miss_mm", SP_GAP_MISS_MM);
     num(x, "sagittal_scatter_deg", r->sagittal_scatter_deg), num(x, "sins_sagittal_deviation_deg", r->sagittal_thr_deg);
     num(x, "mask_size_hi", SP_MASK_SIZE_HI), num(x, "mask_voxels_hi", SP_MASK_VOXELS_HI);
     num(x, "reference_trabecular_hu", r->ref_hu), num(x, "reference_sigma_hu", r->ref_sigma);

@@ -56,6 +56,7 @@ extern "C" {
 #define SP_MASK_SIZE_HI 1.30
 #define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
 #define SP_FRAME_NEIGHBOUR_DEG 8.0      /* own SI axis further than this from its neighbours' mean: not trusted */
+#define SP_GAP_MISS_MM 4.0              /* a lesion level's height this much under the room its neighbours leave: label misses body */
 
 /* ---- Rule types ----------------------------------------------------------- */
 
@@ -138,6 +139,8 @@ char sp_wbb_layer_letter(int layer);
 typedef struct sp_score_heights {
     bool ok;
     bool lines_left_body;       /* !ok because both end heights are far below the middle (measure_heights.c) */
+    bool from_gap;              /* heights from the neighbours' endplates less their discs (score.c, gap_check) */
+    double label_heights[3];    /* the label's own heights when from_gap */
     char reason[128];           /* why not measured when !ok */
     double anterior, middle, posterior; /* mm */
     double depth;               /* AP depth of the body at mid-height, mm */
