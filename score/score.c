@@ -113,12 +113,13 @@ static bool frame_neighbour(const sp_score_result *r, int j)
  * by the field of view). The top measured level of the column (the level
  * above cut by the scan or absent) is checked against the level below
  * alone, where that one agrees with the next within SP_FRAME_NEIGHBOUR_DEG,
- * and its one-sided deviation does not stop the level below's check: T1 under a scan's top edge carries the first ribs and part of
- * T2's endplate in its label, its frame tilted 20-30 deg, and its lines
- * left the body (not measured on four of the phantoms, a false grade 3
- * before that); along T2's axis its heights are within 1.3 mm of the truth.
- * Not the bottom level: L5 above the sacrum legitimately leans off L4
- * (lordosis, its own wedge). Serial; reads the frames as fitted. */
+ * and its one-sided deviation does not stop the level below's check: T1
+ * under a scan's top edge carries the first ribs and part of T2's endplate
+ * in its label, its frame tilted 20-30 deg, and its lines left the body
+ * (not measured on four of the phantoms, a false grade 3 before that);
+ * along T2's axis its heights are within 1.3 mm of the truth. Not the
+ * bottom level: L5 above the sacrum legitimately leans off L4 (lordosis,
+ * its own wedge). Serial; reads the frames as fitted. */
 static void frame_check(const sc_ctx *c, sp_score_result *r)
 {
     int n = r->nvert;
@@ -247,9 +248,9 @@ static double disc_on_line(const sp_score_result *r, int a, int b, int i)
  * it. */
 static void gap_check(sp_score_result *r)
 {
+    for (int k = 0; k < r->nvert; k++) r->v[k].h.from_gap = false;
     for (int k = 1; k + 1 < r->nvert; k++) {
         sp_score_vertebra *v = &r->v[k];
-        v->h.from_gap = false;
         if (!v->h.ok || !lesion(v) || v->label == 26) continue;
         const sp_score_vertebra *u = &r->v[k - 1], *l = &r->v[k + 1];
         if (!u->h.ok || !l->h.ok || lesion(u) || lesion(l) || l->label == 26) continue;
