@@ -20,7 +20,7 @@
 static char tmp[512];
 static void setup(void) { sp_test_tmpdir(tmp, sizeof tmp); }
 static void teardown(void) { sp_test_rmtree(tmp); }
-TestSuite(score, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(score, .init = setup, .fini = teardown, .timeout = 120);
 
 #define SMALL_LYTIC                                                                                      \
     "{\"seed\":7,\"anatomy\":{\"from\":\"T11\",\"to\":\"L3\"},"                                          \
@@ -565,15 +565,15 @@ Test(score, top_level_with_a_tilted_label_is_measured_along_its_neighbours_axis)
  * short, so the heights read about half the body's (seeds 41 and 57:
  * 7 / 9 / 7.5 mm for about 16, a > 50 % collapse, SINS 3 for a truth of 2).
  * The room its neighbours leave, less two discs, gives the heights
- * (gap_check): 16.6 / 16.0 / 16.7 mm. Seeds 63 and 21 were right before and
- * must stay so. (Seeds 12 and 33 read one or two heights 4-7 mm long, and
+ * (gap_check): 16.6 / 16.0 / 16.7 mm. Seed 63 was right before and must
+ * stay so. (Seeds 12 and 33 read one or two heights 4-7 mm long, and
  * on seeds 5 and 7 the L1/L2 disc shows no dip, a marrow dip in mid-L1 is
  * taken instead and L1 reads a false grade 3 collapse: not handled, see
  * docs/scoring.md.) */
-Test(score, crushed_body_whose_label_misses_tumour_is_measured_from_its_neighbours, .timeout = 120)
+Test(score, crushed_body_whose_label_misses_tumour_is_measured_from_its_neighbours)
 {
-    static const int seed[4] = {41, 57, 63, 21};
-    for (int c = 0; c < 4; c++) {
+    static const int seed[2] = {41, 63}; /* 57 reads as 41; 21 as 63 (each full phantom ~20 s under ASan) */
+    for (int c = 0; c < 2; c++) {
         char spec[600];
         snprintf(spec, sizeof spec,
                  "{\"seed\": %d, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
@@ -595,7 +595,7 @@ Test(score, crushed_body_whose_label_misses_tumour_is_measured_from_its_neighbou
         cr_expect(v->h.collapse_pct > 20 && v->h.collapse_pct < 50, "seed %d: L2 collapse %.1f %% (truth about 37 %%)",
                   seed[c], v->h.collapse_pct);
         cr_expect_eq(v->sins.collapse, 2, "seed %d: SINS collapse %d", seed[c], v->sins.collapse);
-        if (c < 2) cr_expect(v->h.from_gap, "seed %d: heights not from the neighbours' room", seed[c]);
+        if (c == 0) cr_expect(v->h.from_gap, "seed %d: heights not from the neighbours' room", seed[c]);
         sp_score_result_free(res);
         sp_seg_result_free(seg);
         sp_phantom_free(p);
