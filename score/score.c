@@ -117,7 +117,7 @@ static bool frame_neighbour(const sp_score_result *r, int j)
  * under a scan's top edge carries the first ribs and part of T2's endplate
  * in its label, its frame tilted 20-30 deg, and its lines left the body
  * (not measured on four of the phantoms, a false grade 3 before that);
- * along T2's axis its heights are within 1.3 mm of the truth. Not the
+ * along T2's axis its heights are within 1.4 mm of the truth. Not the
  * bottom level: L5 above the sacrum legitimately leans off L4 (lordosis,
  * its own wedge). Serial; reads the frames as fitted. */
 static void frame_check(const sc_ctx *c, sp_score_result *r)
