@@ -135,7 +135,7 @@ static void summary(FILE *f, const sp_report_ctx *ctx)
         bool les = sp_report_has_lesion(v);
         const char *cls = !s->applicable ? "" : s->cat_max == SP_SINS_UNSTABLE ? " class=\"unstable\""
                                            : s->cat_max == SP_SINS_INDETERMINATE ? " class=\"indeterminate\"" : "";
-        char b[256];
+        char b[400];
         fprintf(f, "<tr%s>", cls);
         snprintf(b, sizeof b, "%s%s", v->name, v->uncertain ? " (name uncertain)" : "");
         cell(f, b);

@@ -346,7 +346,7 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
     double lo, hi, p[3], a0, b0;
     static const double frac[3] = {0.15, 0.50, 0.85};
     double *out[3] = {&h->anterior, &h->middle, &h->posterior};
-    h->ok = h->lines_left_body = false;
+    h->ok = h->lines_left_body = h->boundary_doubt = false;
     h->expected = h->collapse_pct = NAN;
     h->genant = -1;
     h->shape = "not assessed";

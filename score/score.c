@@ -340,6 +340,49 @@ static void collapse(sp_score_result *r)
     }
 }
 
+/* A collapse read next to a level whose own label could not be measured
+ * (frame not fitted, body centre outside its mask, lines leaving the
+ * body) is most likely a boundary misplaced by the segmentation, not a
+ * fracture: where tumour fills a crushed body and rises through its disc,
+ * no disc shows between it and the level above, and the cut is made
+ * through the middle of the normal body above instead (held-out crushed
+ * lytic L2, seeds 5 and 7: a normal L1 read 12.4 / 11.5 / 10.5 mm for
+ * 24.5 / 24 / 24.5, a grade 3 collapse, while "L2" held L1's lower half
+ * and its centre lay outside its mask). The collapse is withdrawn, with
+ * the reason, rather than reported as a fracture. A neighbour that is
+ * partial (cut by the scan) or the sacrum does not count. */
+static void boundary_check(sp_score_result *r)
+{
+    bool withdraw[SP_SEG_MAX_VERT] = {false};
+    int nb[SP_SEG_MAX_VERT];
+    for (int k = 0; k < r->nvert; k++) {
+        const sp_score_vertebra *v = &r->v[k];
+        if (!v->h.ok || v->h.genant < 1) continue;
+        for (int d = -1; d <= 1; d += 2) {
+            int j = k + d;
+            if (j < 0 || j >= r->nvert) continue;
+            const sp_score_vertebra *w = &r->v[j];
+            if (w->h.ok || w->partial || w->label == 26) continue;
+            withdraw[k] = true, nb[k] = j;
+            break;
+        }
+    }
+    for (int k = 0; k < r->nvert; k++) {
+        if (!withdraw[k]) continue;
+        sp_score_vertebra *v = &r->v[k];
+        const sp_score_vertebra *w = &r->v[nb[k]];
+        char why[sizeof v->h.reason];
+        snprintf(why, sizeof why,
+                 "a %.0f %% loss was read (%.1f / %.1f / %.1f mm), but %s next to it has a label that could not be "
+                 "measured (%s): the boundary between them is doubtful (a disc the segmentation did not find)",
+                 v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, w->name, w->h.reason);
+        memcpy(v->h.reason, why, sizeof why);
+        v->h.ok = false;
+        v->h.boundary_doubt = true;
+        v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
+    }
+}
+
 static double margin_conf(double x, double thr, double scale)
 {
     if (isnan(x)) return 0.0;
@@ -475,6 +518,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     for (int k = 0; k < nv; k++) sc_measure_lesion(c, k, r, &r->v[k]);
     gap_check(r);
     collapse(r);
+    boundary_check(r);
     mask_plausibility(r);
     sc_extension_all(c, r);
     for (int k = 0; k < nv; k++) {
