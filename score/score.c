@@ -174,6 +174,14 @@ static void mask_plausibility(sp_score_result *r)
         if (v->h.lines_left_body) { /* the label is not the body's: no position to trust either */
             v->mask_plausible = false;
             snprintf(v->mask_note, sizeof v->mask_note, "its height lines leave the body");
+        } else if (!v->h.ok && v->label != 26 && !v->partial) {
+            /* nor where the body could not be measured at all (frame not
+             * fitted, centre outside its own mask, a boundary in doubt):
+             * on the crushed lytic L2 of seed 7, "L2" held L1's lower half
+             * and its offset from L3 read as a 3.2 mm subluxation, SINS
+             * alignment 4 for a truth of 0 */
+            v->mask_plausible = false;
+            snprintf(v->mask_note, sizeof v->mask_note, "its body could not be measured");
         }
         if (!v->h.ok || v->label == 26) continue;
         double d[4], w[4], b[4];
@@ -383,6 +391,30 @@ static void boundary_check(sp_score_result *r)
     }
 }
 
+/* "No lesion" is a finding only where the label holds the body. A label
+ * whose heights could not be measured (frame not fitted, centre outside its
+ * own mask, lines leaving the body) is not the body, or not all of it: on
+ * the crushed lytic L2 of seed 5 "L2" held L1's lower half, the tumour-filled
+ * body lay unlabelled below it (soft tissue, under the bone threshold), and
+ * the report said "no lesion" at a level with a 35 % collapse and a lytic
+ * body. There the lesion is "not assessed", with the reason; a lesion found
+ * in such a label is kept (it is there). Levels cut by the scan keep their
+ * finding for the part in view, and the sacrum has its own rule. */
+static void unmeasured_body_lesion_check(sp_score_result *r)
+{
+    for (int k = 0; k < r->nvert; k++) {
+        sp_score_vertebra *v = &r->v[k];
+        if (v->label == 26 || v->partial || v->h.ok || v->h.boundary_doubt) continue;
+        if (!v->les.assessed || v->les.character != SP_CHAR_NONE) continue;
+        v->les.assessed = false;
+        v->les.character = SP_CHAR_NOT_ASSESSED;
+        snprintf(v->les.reason, sizeof v->les.reason,
+                 "no lesion in its label, but the label holds no measurable body (%s): a body replaced by tumour can "
+                 "lie outside it",
+                 v->h.reason);
+    }
+}
+
 static double margin_conf(double x, double thr, double scale)
 {
     if (isnan(x)) return 0.0;
@@ -519,6 +551,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     gap_check(r);
     collapse(r);
     boundary_check(r);
+    unmeasured_body_lesion_check(r);
     mask_plausibility(r);
     sc_extension_all(c, r);
     for (int k = 0; k < nv; k++) {

@@ -165,7 +165,7 @@ typedef struct sp_score_heights {
 
 typedef struct sp_score_lesion {
     bool assessed;
-    char reason[128];
+    char reason[256];
     sp_lesion_char character;
     double body_involvement_pct;
     double lytic_ml, blastic_ml;

@@ -607,31 +607,65 @@ Test(score, crushed_body_whose_label_misses_tumour_is_measured_from_its_neighbou
  * collapse) and "L2" its lower half, with its centre outside its own body
  * mask. The collapse next to a label that cannot be measured is withdrawn
  * with the reason (score.c, boundary_check): no lesion-free level may be
- * reported as a fracture. The lesion itself is still missed (docs/scoring.md). */
+ * reported as a fracture. "L2" held no lesion (the tumour-filled body lies
+ * unlabelled below it): "not assessed" with the reason, never "none"
+ * (unmeasured_body_lesion_check). On seed 7 the lesion is found in "L2",
+ * whose offset from L3 read as a 3.2 mm subluxation (SINS alignment 4 for
+ * 0): an unmeasurable body is no plausible mask for translation. */
+static void crushed_l2_seed(int seed, sp_phantom **p, sp_seg_result **seg, sp_score_result **res,
+                            const sp_score_vertebra **l1, const sp_score_vertebra **l2)
+{
+    char spec[600];
+    snprintf(spec, sizeof spec,
+             "{\"seed\": %d, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"}, \"scan\": {\"slice_mm\": 1.5},"
+             " \"vertebrae\": {\"L2\": {\"collapse_pct\": 35, \"collapse_shape\": \"crush\","
+             " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_right\"],"
+             " \"body_extent_pct\": 65, \"cortical_breach\": true}}}}",
+             seed);
+    score_end_to_end(spec, p, seg, res);
+    *l1 = *l2 = NULL;
+    for (int k = 0; k < (*res)->nvert; k++) {
+        const sp_score_vertebra *v = &(*res)->v[k];
+        if (!strcmp(v->name, "L1")) *l1 = v;
+        if (!strcmp(v->name, "L2")) *l2 = v;
+        if (strcmp(v->name, "L2") && v->label != 26) {
+            cr_expect(!v->h.ok || v->h.genant == 0, "seed %d, %s: grade %d (%.1f %%) on a normal body", seed, v->name,
+                      v->h.genant, v->h.collapse_pct);
+            cr_expect(!(v->translation_mm >= SP_SINS_TRANSLATION_MM), "seed %d, %s: subluxation (translation %.1f mm)",
+                      seed, v->name, v->translation_mm);
+        }
+    }
+    cr_assert(*l1 && *l2, "seed %d: no L1 or L2", seed);
+    if (!(*l1)->h.ok) { /* withdrawn, and says why */
+        cr_expect((*l1)->h.boundary_doubt, "seed %d: L1 not measured for another reason: %s", seed, (*l1)->h.reason);
+        cr_expect(strstr((*l1)->h.reason, "L2") != NULL, "seed %d: reason does not name L2: %s", seed,
+                  (*l1)->h.reason);
+    }
+    cr_expect_neq((*l2)->les.character, SP_CHAR_NONE, "seed %d: L2 (lytic, crushed) reported without a lesion", seed);
+}
+
 Test(score, collapse_next_to_an_unmeasurable_label_is_withdrawn)
 {
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    score_end_to_end("{\"seed\": 5, \"anatomy\": {\"from\": \"T9\", \"to\": \"S1\"},"
-                     " \"scan\": {\"slice_mm\": 1.5},"
-                     " \"vertebrae\": {\"L2\": {\"collapse_pct\": 35, \"collapse_shape\": \"crush\","
-                     " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_right\"],"
-                     " \"body_extent_pct\": 65, \"cortical_breach\": true}}}}",
-                     &p, &seg, &res);
-    const sp_score_vertebra *l1 = NULL;
-    for (int k = 0; k < res->nvert; k++) {
-        const sp_score_vertebra *v = &res->v[k];
-        if (!strcmp(v->name, "L1")) l1 = v;
-        if (strcmp(v->name, "L2") && v->label != 26)
-            cr_expect(!v->h.ok || v->h.genant == 0, "%s: grade %d (%.1f %%) on a normal body", v->name, v->h.genant,
-                      v->h.collapse_pct);
-    }
-    cr_assert_not_null(l1);
-    if (!l1->h.ok) { /* withdrawn, and says why */
-        cr_expect(l1->h.boundary_doubt, "L1 not measured for another reason: %s", l1->h.reason);
-        cr_expect(strstr(l1->h.reason, "L2") != NULL, "reason does not name L2: %s", l1->h.reason);
-    }
+    const sp_score_vertebra *l1, *l2;
+    crushed_l2_seed(5, &p, &seg, &res, &l1, &l2);
+    if (l2->les.character == SP_CHAR_NOT_ASSESSED)
+        cr_expect(strstr(l2->les.reason, "measurable body") != NULL, "L2 lesion reason: %s", l2->les.reason);
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
+Test(score, an_unmeasurable_label_gives_no_subluxation)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    const sp_score_vertebra *l1, *l2;
+    crushed_l2_seed(7, &p, &seg, &res, &l1, &l2);
+    if (l2->sins.applicable) cr_expect_eq(l2->sins.alignment, 0, "L2 SINS alignment %d (truth 0)", l2->sins.alignment);
     sp_score_result_free(res);
     sp_seg_result_free(seg);
     sp_phantom_free(p);
