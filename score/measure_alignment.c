@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #define SC_COBB_SPIKE_DEG 6.0
+#define SC_WALL_CONFIRM_MM 1.5 /* the wall lines' translation that confirms the mid points' */
 
 static void body_mid(const sp_score_vertebra *v, double out[3])
 {
@@ -98,12 +99,19 @@ void sc_measure_alignment(sp_score_result *r)
             wall_point(U, su, wu);
             wall_point(L, sl, wl);
             for (int a = 0; a < 3; a++) q[a] = wu[a] - wl[a];
-            /* two estimates, each noisy by about +-1.5 mm (the mid points
-             * move with the body's mask at thick slices, the wall lines with
-             * the wall's shape): keep the smaller, so that a translation is
-             * reported only where both see it */
-            double tw = -sp_dot3(q, ap);
-            if (fabs(tw) < fabs(d->translation_ap_mm)) d->translation_ap_mm = tw;
+            /* two estimates: the mid points move with the body's mask
+             * (thick slices), the wall lines with the wall's shape, and the
+             * wall lines are the worse (against the phantoms' generated
+             * translations, 19 specs + 24 other seeds, end to end: median
+             * error 0.40 mm for the mid points, 1.35 for the walls, 95th
+             * percentile 1.7 and 3.3). A translation is reported where both
+             * see it: the mid points' value where the walls show one of the
+             * same sign of at least SC_WALL_CONFIRM_MM, else the smaller of
+             * the two. (Always the smaller read the translation phantom's
+             * 6 mm anterolisthesis as 2.5-3.4 mm, at the 2 mm threshold.) */
+            double tw = -sp_dot3(q, ap), tm = d->translation_ap_mm;
+            bool seen = tm * tw > 0 && fabs(tw) >= SC_WALL_CONFIRM_MM;
+            if (!seen && fabs(tw) < fabs(tm)) d->translation_ap_mm = tw;
         }
         d->translation_lat_mm = sp_dot3(q, lr);
         d->depth_mm = L->h.ok ? L->h.depth : NAN;

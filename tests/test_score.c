@@ -600,6 +600,34 @@ Test(score, crushed_body_whose_label_misses_tumour_is_measured_from_its_neighbou
     }
 }
 
+/* End to end, the suite's translation phantom (sample_data/
+ * translation_t12_l1.json): T12 displaced 6 mm forward on L1 (the posterior
+ * walls 6.5 mm apart). The translation was the smaller of the body mid
+ * points' offset (5.4 mm) and the posterior wall lines' (2.8 mm), read 2.8 mm
+ * against a 2 mm threshold; now the mid points' value where the walls
+ * confirm it (same sign, >= 1.5 mm). */
+Test(score, anterolisthesis_is_measured_at_its_size)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 5, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
+                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\","
+                     " \"parts\": [\"body\", \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
+                     &p, &seg, &res);
+    const sp_score_vertebra *t12 = NULL;
+    for (int k = 0; k < res->nvert; k++)
+        if (!strcmp(res->v[k].name, "T12")) t12 = &res->v[k];
+    cr_assert_not_null(t12);
+    cr_expect(t12->below.translation_confirmed, "%s", t12->below.translation_note);
+    cr_expect(fabs(t12->below.translation_ap_mm - 6.0) <= 1.5, "T12/L1 translation %.2f mm, generated 6",
+              t12->below.translation_ap_mm);
+    cr_expect_eq(t12->sins.alignment, 4);
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
 /* End to end, the same crushed lytic L2 with seed 5: the tumour rises
  * through the L1/L2 disc, which shows no dip, and the segmentation cuts
  * through the middle of L1 instead (a marrow dip), so "L1" is L1's upper
