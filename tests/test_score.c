@@ -628,6 +628,35 @@ Test(score, anterolisthesis_is_measured_at_its_size)
     sp_phantom_free(p);
 }
 
+/* End to end, the suite's lytic L1 collapse (sample_data/lytic_l1_collapse.json)
+ * with seed 3: L1 is a 55 % wedge, angled 15 deg at T12/L1 and 12 at L1/L2,
+ * and no body is translated. The wedge's mid point and wall line moved with
+ * its shape (2.6 mm at T12/L1: SINS alignment 4 for 2), and T1, under the C7
+ * the scan cuts, read 2.7 mm lateral at T1/T2. Neither counts now. */
+Test(score, wedge_and_scan_edge_give_no_translation)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"collapse_shape\": \"wedge\","
+                     " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"], \"body_extent_pct\": 70,"
+                     " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
+                     " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
+                     &p, &seg, &res);
+    const sp_score_vertebra *l1 = NULL;
+    for (int k = 0; k < res->nvert; k++) {
+        const sp_score_vertebra *v = &res->v[k];
+        if (!strcmp(v->name, "L1")) l1 = v;
+        cr_expect(!(v->translation_mm >= SP_SINS_TRANSLATION_MM), "%s: translation %.1f mm counted (none generated)",
+                  v->name, v->translation_mm);
+    }
+    cr_assert_not_null(l1);
+    cr_expect_eq(l1->sins.alignment, 2, "L1 SINS alignment %d (truth 2: the wedge's kyphosis)", l1->sins.alignment);
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
 /* End to end, the same crushed lytic L2 with seed 5: the tumour rises
  * through the L1/L2 disc, which shows no dip, and the segmentation cuts
  * through the middle of L1 instead (a marrow dip), so "L1" is L1's upper
