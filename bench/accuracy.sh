@@ -9,6 +9,7 @@ B=${1:-build}
 OUTF=docs/accuracy.md
 SEG=$(bench/accuracy_seg.sh "$B")
 SCORE=$(bench/accuracy_score.sh "$B")
+SURVEY=$(bench/seed_survey.sh "$B")
 cat >"$OUTF" <<MD
 # Accuracy
 
@@ -37,5 +38,9 @@ vertebra labels, so it measures the scoring stage alone; "end to end" uses our
 segmentation.
 
 $SCORE
+
+## Other seeds (\`bench/seed_survey.sh\`)
+
+$SURVEY
 MD
 echo "wrote $OUTF"
