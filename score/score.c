@@ -359,35 +359,80 @@ static void collapse(sp_score_result *r)
  * and its centre lay outside its mask). The collapse is withdrawn, with
  * the reason, rather than reported as a fracture. A neighbour that is
  * partial (cut by the scan) or the sacrum does not count. */
+static double line_height(const sp_score_heights *h, int i)
+{
+    return i == 0 ? h->anterior : i == 1 ? h->middle : h->posterior;
+}
+
+static void withdraw_heights(sp_score_vertebra *v, const char *why)
+{
+    snprintf(v->h.reason, sizeof v->h.reason, "%s", why);
+    v->h.ok = false;
+    v->h.boundary_doubt = true;
+    v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
+}
+
 static void boundary_check(sp_score_result *r)
 {
-    bool withdraw[SP_SEG_MAX_VERT] = {false};
-    int nb[SP_SEG_MAX_VERT];
-    for (int k = 0; k < r->nvert; k++) {
+    int n = r->nvert;
+    /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself */
+    int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
+    double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
+    for (int k = 0; k < n; k++) { /* median posterior height of up to two measured levels each side */
+        double a[4];
+        int m = 0;
+        for (int j = k - 2; j <= k + 2; j++)
+            if (j != k && j >= 0 && j < n && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
+        nbref[k] = sc_median(a, m);
+    }
+    for (int k = 0; k < n; k++) {
         const sp_score_vertebra *v = &r->v[k];
         if (!v->h.ok || v->h.genant < 1) continue;
-        for (int d = -1; d <= 1; d += 2) {
+        int i = 0; /* the short line */
+        for (int x = 1; x < 3; x++)
+            if (line_height(&v->h, x) < line_height(&v->h, i)) i = x;
+        double deficit = v->h.expected - line_height(&v->h, i);
+        for (int d = -1; d <= 1 && !withdraw[k]; d += 2) {
             int j = k + d;
-            if (j < 0 || j >= r->nvert) continue;
+            if (j < 0 || j >= n) continue;
             const sp_score_vertebra *w = &r->v[j];
-            if (w->h.ok || w->partial || w->label == 26) continue;
-            withdraw[k] = true, nb[k] = j;
-            break;
+            if (w->partial || w->label == 26) continue;
+            if (!w->h.ok) {
+                withdraw[k] = 1, nb[k] = j;
+                continue;
+            }
+            /* the height missing here shows up in the neighbour on the same
+             * line: collapse only shortens a body, so a neighbour that much
+             * taller than its own neighbours holds part of this one */
+            double ex = line_height(&w->h, i) - nbref[j];
+            if (!isnan(ex) && ex >= fmax(SP_TALL_MIN_MM, 0.5 * deficit)) {
+                withdraw[k] = 2, nb[k] = j, line[k] = i, excess[k] = ex;
+                if (lesion(w) && !withdraw[j]) withdraw[j] = 3, nb[j] = k, line[j] = i, excess[j] = ex;
+            }
         }
     }
-    for (int k = 0; k < r->nvert; k++) {
+    static const char *lname[3] = {"anterior", "middle", "posterior"};
+    for (int k = 0; k < n; k++) {
         if (!withdraw[k]) continue;
         sp_score_vertebra *v = &r->v[k];
         const sp_score_vertebra *w = &r->v[nb[k]];
         char why[sizeof v->h.reason];
-        snprintf(why, sizeof why,
-                 "a %.0f %% loss was read (%.1f / %.1f / %.1f mm), but %s next to it has a label that could not be "
-                 "measured (%s): the boundary between them is doubtful (a disc the segmentation did not find)",
-                 v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, w->name, w->h.reason);
-        memcpy(v->h.reason, why, sizeof why);
-        v->h.ok = false;
-        v->h.boundary_doubt = true;
-        v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
+        if (withdraw[k] == 1)
+            snprintf(why, sizeof why,
+                     "a %.0f %% loss was read (%.1f / %.1f / %.1f mm), but %s next to it has a label that could not be "
+                     "measured (%s): the boundary between them is doubtful (a disc the segmentation did not find)",
+                     v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, w->name, w->h.reason);
+        else if (withdraw[k] == 2)
+            snprintf(why, sizeof why,
+                     "a %.0f %% loss was read (%.1f / %.1f / %.1f mm), but %s next to it reads its %s height %.1f mm "
+                     "over its neighbours': the boundary between them is misplaced (collapse only shortens a body)",
+                     v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, w->name, lname[line[k]], excess[k]);
+        else
+            snprintf(why, sizeof why,
+                     "its %s height reads %.1f mm over its neighbours' (%.1f / %.1f / %.1f mm) while %s next to it reads "
+                     "a collapse: its label holds part of %s (collapse only shortens a body)",
+                     lname[line[k]], excess[k], v->h.anterior, v->h.middle, v->h.posterior, w->name, w->name);
+        withdraw_heights(v, why);
     }
 }
 

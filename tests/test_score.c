@@ -657,6 +657,37 @@ Test(score, wedge_and_scan_edge_give_no_translation)
     sp_phantom_free(p);
 }
 
+/* End to end, the suite's osteoporotic phantom (sample_data/
+ * osteoporotic_fracture.json): T12 (25 % wedge) and L1 (35 % biconcave) are
+ * fractured, T7 is not. The T6/T7 boundary is misplaced at the front, so T7
+ * read 15.3 / 21.1 / 19.5 mm for 20 / 19.5 / 20 (a 21 % wedge, grade 1) and
+ * T6 5.1 mm too tall there. The loss shows up in the neighbour: the collapse
+ * is withdrawn with that reason (boundary_check); the real fractures keep
+ * their grades. */
+Test(score, a_loss_that_shows_up_in_the_neighbour_is_withdrawn)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 10, \"osteoporosis\": {\"trabecular_hu\": 80, \"cortical_mm\": 0.7},"
+                     " \"vertebrae\": {\"L1\": {\"collapse_pct\": 35, \"collapse_shape\": \"biconcave\"},"
+                     " \"T12\": {\"collapse_pct\": 25, \"collapse_shape\": \"wedge\"}}}",
+                     &p, &seg, &res);
+    for (int k = 0; k < res->nvert; k++) {
+        const sp_score_vertebra *v = &res->v[k];
+        if (!strcmp(v->name, "T12") || !strcmp(v->name, "L1"))
+            cr_expect(v->h.ok && v->h.genant >= 1, "%s: fracture not reported (%s)", v->name, v->h.reason);
+        else if (v->label != 26)
+            cr_expect(!v->h.ok || v->h.genant == 0, "%s: grade %d (%.1f %%) on a normal body", v->name, v->h.genant,
+                      v->h.collapse_pct);
+        if (!strcmp(v->name, "T7") && !v->h.ok)
+            cr_expect(strstr(v->h.reason, "T6") != NULL, "T7 reason does not name T6: %s", v->h.reason);
+    }
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
 /* End to end, the same crushed lytic L2 with seed 5: the tumour rises
  * through the L1/L2 disc, which shows no dip, and the segmentation cuts
  * through the middle of L1 instead (a marrow dip), so "L1" is L1's upper
