@@ -103,7 +103,8 @@ void sc_measure_alignment(sp_score_result *r)
             /* two estimates: the mid points move with the body's mask
              * (thick slices), the wall lines with the wall's shape, and the
              * wall lines are the worse (against the phantoms' generated
-             * translations, 19 specs + 24 other seeds, end to end: median
+             * translations, the 15 phantoms of the score tables and 24
+             * other seeds of 12 of their specs, end to end: median
              * error 0.40 mm for the mid points, 1.35 for the walls, 95th
              * percentile 1.7 and 3.3). A translation is reported where both
              * see it: the mid points' value where the walls show one of the
@@ -188,14 +189,6 @@ void sc_measure_alignment(sp_score_result *r)
                          w->mask_note);
                 break;
             }
-            /* a wedged body's mid point and posterior wall line move with
-             * its shape: lytic L1 collapse (anterior 44 % of posterior),
-             * other seeds of the suite's spec, read 2.6 and -6.7 mm at its
-             * discs for no translation (SINS alignment 4 for 2). Only where
-             * the disc is angled beyond the de novo threshold too (the
-             * wedge's kyphosis, scored 2 already): the translation
-             * phantom's T12, a crush that some seeds read as a wedge,
-             * keeps its 6 mm anterolisthesis */
             /* a level under a vertebra the scan cuts: its label takes in
              * pieces of the cut one and of the first ribs (T1 under a cut C7:
              * lateral 2.2-2.7 mm at T1/T2 on three phantoms with no
@@ -207,6 +200,14 @@ void sc_measure_alignment(sp_score_result *r)
                          "%s is next to %s, which the scan cuts: its label may hold pieces of it", w->name, r->v[o].name);
                 break;
             }
+            /* a wedged body's mid point and posterior wall line move with
+             * its shape: lytic L1 collapse (anterior 44 % of posterior),
+             * other seeds of the suite's spec, read 2.6 and -6.7 mm at its
+             * discs for no translation (SINS alignment 4 for 2). Only where
+             * the disc is angled beyond the de novo threshold too (the
+             * wedge's kyphosis, scored 2 already): the translation
+             * phantom's T12, a crush that some seeds read as a wedge,
+             * keeps its 6 mm anterolisthesis */
             double dev = fabs(d->sagittal_deg - d->expected_sagittal_deg) - d->expected_tol_deg;
             if (w->h.ok && w->h.anterior < SC_WEDGE_RATIO * w->h.posterior && dev >= r->sagittal_thr_deg) {
                 d->translation_confirmed = false;
