@@ -451,12 +451,14 @@ static void unmeasured_body_lesion_check(sp_score_result *r)
         sp_score_vertebra *v = &r->v[k];
         if (v->label == 26 || v->partial || v->h.ok || v->h.boundary_doubt) continue;
         if (!v->les.assessed || v->les.character != SP_CHAR_NONE) continue;
-        v->les.assessed = false;
-        v->les.character = SP_CHAR_NOT_ASSESSED;
-        snprintf(v->les.reason, sizeof v->les.reason,
+        char why[sizeof v->les.reason];
+        snprintf(why, sizeof why,
                  "no lesion in its label, but the label holds no measurable body (%s): a body replaced by tumour can "
                  "lie outside it",
                  v->h.reason);
+        v->les.assessed = false;
+        v->les.character = SP_CHAR_NOT_ASSESSED;
+        memcpy(v->les.reason, why, sizeof why);
     }
 }
 
