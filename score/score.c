@@ -288,6 +288,19 @@ static void gap_check(sp_score_result *r)
     }
 }
 
+/* Per level: the median posterior height of up to two measured levels each
+ * side (not the sacrum); NAN where there are none. */
+static void neighbour_posterior(const sp_score_result *r, double *nbref)
+{
+    for (int k = 0; k < r->nvert; k++) {
+        double a[4];
+        int m = 0;
+        for (int j = k - 2; j <= k + 2; j++)
+            if (j != k && j >= 0 && j < r->nvert && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
+        nbref[k] = sc_median(a, m);
+    }
+}
+
 /* Expected height: own posterior height when the posterior wall is intact
  * (>= 90 % of the median posterior height of up to two levels each side),
  * else the mean posterior height of the nearest unaffected neighbours. */
@@ -295,13 +308,7 @@ static void collapse(sp_score_result *r)
 {
     int n = r->nvert;
     double nbref[SP_SEG_MAX_VERT];
-    for (int k = 0; k < n; k++) {
-        double a[4];
-        int m = 0;
-        for (int j = k - 2; j <= k + 2; j++)
-            if (j != k && j >= 0 && j < n && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
-        nbref[k] = sc_median(a, m);
-    }
+    neighbour_posterior(r, nbref);
     for (int k = 0; k < n; k++) {
         sp_score_heights *h = &r->v[k].h;
         if (!h->ok) continue;
@@ -378,13 +385,7 @@ static void boundary_check(sp_score_result *r)
     /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself */
     int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
     double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
-    for (int k = 0; k < n; k++) { /* median posterior height of up to two measured levels each side */
-        double a[4];
-        int m = 0;
-        for (int j = k - 2; j <= k + 2; j++)
-            if (j != k && j >= 0 && j < n && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
-        nbref[k] = sc_median(a, m);
-    }
+    neighbour_posterior(r, nbref);
     for (int k = 0; k < n; k++) {
         const sp_score_vertebra *v = &r->v[k];
         if (!v->h.ok || v->h.genant < 1) continue;

@@ -523,6 +523,21 @@ static void score_end_to_end(const char *json, sp_phantom **p, sp_seg_result **s
     cr_assert_eq(sp_score_run(sp_phantom_ct(*p), *seg, NULL, res, &err), SP_OK, "%s", err.msg);
 }
 
+/* The level named name, NULL if none. */
+static const sp_score_vertebra *level_named(const sp_score_result *res, const char *name)
+{
+    for (int k = 0; k < res->nvert; k++)
+        if (!strcmp(res->v[k].name, name)) return &res->v[k];
+    return NULL;
+}
+
+static void score_end_to_end_free(sp_phantom *p, sp_seg_result *seg, sp_score_result *res)
+{
+    sp_score_result_free(res);
+    sp_seg_result_free(seg);
+    sp_phantom_free(p);
+}
+
 /* End to end, the suite's scoliosis phantom (sample_data/scoliosis.json):
  * T1, under the scan's top edge, has a label holding the first ribs and a
  * piece of T2's endplate; its frame tilts 25 deg and its lines read
@@ -615,17 +630,13 @@ Test(score, anterolisthesis_is_measured_at_its_size)
                      " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\","
                      " \"parts\": [\"body\", \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
                      &p, &seg, &res);
-    const sp_score_vertebra *t12 = NULL;
-    for (int k = 0; k < res->nvert; k++)
-        if (!strcmp(res->v[k].name, "T12")) t12 = &res->v[k];
+    const sp_score_vertebra *t12 = level_named(res, "T12");
     cr_assert_not_null(t12);
     cr_expect(t12->below.translation_confirmed, "%s", t12->below.translation_note);
     cr_expect(fabs(t12->below.translation_ap_mm - 6.0) <= 1.5, "T12/L1 translation %.2f mm, generated 6",
               t12->below.translation_ap_mm);
     cr_expect_eq(t12->sins.alignment, 4);
-    sp_score_result_free(res);
-    sp_seg_result_free(seg);
-    sp_phantom_free(p);
+    score_end_to_end_free(p, seg, res);
 }
 
 /* End to end, the suite's lytic L1 collapse (sample_data/lytic_l1_collapse.json)
@@ -643,18 +654,13 @@ Test(score, wedge_and_scan_edge_give_no_translation)
                      " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
                      " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
                      &p, &seg, &res);
-    const sp_score_vertebra *l1 = NULL;
-    for (int k = 0; k < res->nvert; k++) {
-        const sp_score_vertebra *v = &res->v[k];
-        if (!strcmp(v->name, "L1")) l1 = v;
-        cr_expect(!(v->translation_mm >= SP_SINS_TRANSLATION_MM), "%s: translation %.1f mm counted (none generated)",
-                  v->name, v->translation_mm);
-    }
+    for (int k = 0; k < res->nvert; k++)
+        cr_expect(!(res->v[k].translation_mm >= SP_SINS_TRANSLATION_MM), "%s: translation %.1f mm counted (none generated)",
+                  res->v[k].name, res->v[k].translation_mm);
+    const sp_score_vertebra *l1 = level_named(res, "L1");
     cr_assert_not_null(l1);
     cr_expect_eq(l1->sins.alignment, 2, "L1 SINS alignment %d (truth 2: the wedge's kyphosis)", l1->sins.alignment);
-    sp_score_result_free(res);
-    sp_seg_result_free(seg);
-    sp_phantom_free(p);
+    score_end_to_end_free(p, seg, res);
 }
 
 /* End to end, the suite's osteoporotic phantom (sample_data/
@@ -683,9 +689,7 @@ Test(score, a_loss_that_shows_up_in_the_neighbour_is_withdrawn)
         if (!strcmp(v->name, "T7") && !v->h.ok)
             cr_expect(strstr(v->h.reason, "T6") != NULL, "T7 reason does not name T6: %s", v->h.reason);
     }
-    sp_score_result_free(res);
-    sp_seg_result_free(seg);
-    sp_phantom_free(p);
+    score_end_to_end_free(p, seg, res);
 }
 
 /* End to end, the same crushed lytic L2 with seed 5: the tumour rises
@@ -741,9 +745,7 @@ Test(score, collapse_next_to_an_unmeasurable_label_is_withdrawn)
     crushed_l2_seed(5, &p, &seg, &res, &l1, &l2);
     if (l2->les.character == SP_CHAR_NOT_ASSESSED)
         cr_expect(strstr(l2->les.reason, "measurable body") != NULL, "L2 lesion reason: %s", l2->les.reason);
-    sp_score_result_free(res);
-    sp_seg_result_free(seg);
-    sp_phantom_free(p);
+    score_end_to_end_free(p, seg, res);
 }
 
 Test(score, an_unmeasurable_label_gives_no_subluxation)
@@ -754,9 +756,7 @@ Test(score, an_unmeasurable_label_gives_no_subluxation)
     const sp_score_vertebra *l1, *l2;
     crushed_l2_seed(7, &p, &seg, &res, &l1, &l2);
     if (l2->sins.applicable) cr_expect_eq(l2->sins.alignment, 0, "L2 SINS alignment %d (truth 0)", l2->sins.alignment);
-    sp_score_result_free(res);
-    sp_seg_result_free(seg);
-    sp_phantom_free(p);
+    score_end_to_end_free(p, seg, res);
 }
 
 /* End to end (our own segmentation): a mixed T11 lesion of the body (and
