@@ -355,17 +355,6 @@ static void collapse(sp_score_result *r)
     }
 }
 
-/* A collapse read next to a level whose own label could not be measured
- * (frame not fitted, body centre outside its mask, lines leaving the
- * body) is most likely a boundary misplaced by the segmentation, not a
- * fracture: where tumour fills a crushed body and rises through its disc,
- * no disc shows between it and the level above, and the cut is made
- * through the middle of the normal body above instead (held-out crushed
- * lytic L2, seeds 5 and 7: a normal L1 read 12.4 / 11.5 / 10.5 mm for
- * 24.5 / 24 / 24.5, a grade 3 collapse, while "L2" held L1's lower half
- * and its centre lay outside its mask). The collapse is withdrawn, with
- * the reason, rather than reported as a fracture. A neighbour that is
- * partial (cut by the scan) or the sacrum does not count. */
 static double line_height(const sp_score_heights *h, int i)
 {
     return i == 0 ? h->anterior : i == 1 ? h->middle : h->posterior;
@@ -379,6 +368,22 @@ static void withdraw_heights(sp_score_vertebra *v, const char *why)
     v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
 }
 
+/* A collapse read next to a doubtful boundary is most likely the
+ * segmentation's cut in the wrong place, not a fracture; it is withdrawn,
+ * with the reason, rather than reported. Two signs (a neighbour that is
+ * partial, cut by the scan, or the sacrum does not count):
+ *  1. the neighbour's own body could not be measured (frame not fitted,
+ *     centre outside its mask, lines leaving the body): where tumour fills
+ *     a crushed body and rises through its disc, no disc shows and the cut
+ *     falls in the middle of the normal body above (held-out crushed lytic
+ *     L2, seeds 5 and 7: a normal L1 read 12.4 / 11.5 / 10.5 mm for
+ *     24.5 / 24 / 24.5, a grade 3 collapse; "L2" held L1's lower half);
+ *  2. the loss shows up in the neighbour: on the level's shortest line the
+ *     neighbour reads taller than its own neighbours by >= SP_TALL_MIN_MM
+ *     and half the loss (collapse only shortens a body; osteoporotic T7 read
+ *     a 21 % wedge with T6 5.1 mm too tall at the front). A tall neighbour
+ *     with a lesion loses its heights too (lytic T8 seed 11: 27.9 mm for
+ *     15.8, SINS collapse 0 for 2). */
 static void boundary_check(sp_score_result *r)
 {
     int n = r->nvert;

@@ -142,7 +142,7 @@ typedef struct sp_score_heights {
     bool lines_left_body;       /* !ok because both end heights are far below the middle (measure_heights.c) */
     bool from_gap;              /* heights from the neighbours' endplates less their discs (score.c, gap_check) */
     double label_heights[3];    /* the label's own heights when from_gap */
-    bool boundary_doubt;        /* a collapse withdrawn: next to a level whose label could not be measured (score.c) */
+    bool boundary_doubt;        /* heights withdrawn: a boundary with a neighbour in doubt (score.c, boundary_check) */
     char reason[320];           /* why not measured when !ok */
     double anterior, middle, posterior; /* mm */
     double depth;               /* AP depth of the body at mid-height, mm */
