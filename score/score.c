@@ -383,11 +383,16 @@ static void withdraw_heights(sp_score_vertebra *v, const char *why)
  *     and half the loss (collapse only shortens a body; osteoporotic T7 read
  *     a 21 % wedge with T6 5.1 mm too tall at the front). A tall neighbour
  *     with a lesion loses its heights too (lytic T8 seed 11: 27.9 mm for
- *     15.8, SINS collapse 0 for 2). */
+ *     15.8, SINS collapse 0 for 2);
+ *  3. next to a vertebra the scan cuts, its endplates more than
+ *     SP_EDGE_TILT_DEG apart: its label holds pieces of the cut one
+ *     (osteoporotic seed 3: T1 under a cut C7, endplates 26 deg apart,
+ *     read 15.4 / 18.3 / 4.6 mm for 16.5 / 16 / 16.5, a grade 3 collapse). */
 static void boundary_check(sp_score_result *r)
 {
     int n = r->nvert;
-    /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself */
+    /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself;
+     * 4: endplates far apart next to a vertebra the scan cuts */
     int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
     double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
     neighbour_posterior(r, nbref);
@@ -402,6 +407,10 @@ static void boundary_check(sp_score_result *r)
             int j = k + d;
             if (j < 0 || j >= n) continue;
             const sp_score_vertebra *w = &r->v[j];
+            if (w->partial && v->h.endplate_angle_deg > SP_EDGE_TILT_DEG) {
+                withdraw[k] = 4, nb[k] = j;
+                continue;
+            }
             if (w->partial || w->label == 26) continue;
             if (!w->h.ok) {
                 withdraw[k] = 1, nb[k] = j;
@@ -433,11 +442,17 @@ static void boundary_check(sp_score_result *r)
                      "a %.0f %% loss was read (%.1f / %.1f / %.1f mm), but %s next to it reads its %s height %.1f mm "
                      "over its neighbours': the boundary between them is misplaced (collapse only shortens a body)",
                      v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, w->name, lname[line[k]], excess[k]);
-        else
+        else if (withdraw[k] == 3)
             snprintf(why, sizeof why,
                      "its %s height reads %.1f mm over its neighbours' (%.1f / %.1f / %.1f mm) while %s next to it reads "
                      "a collapse: its label holds part of %s (collapse only shortens a body)",
                      lname[line[k]], excess[k], v->h.anterior, v->h.middle, v->h.posterior, w->name, w->name);
+        else
+            snprintf(why, sizeof why,
+                     "a %.0f %% loss was read (%.1f / %.1f / %.1f mm) with its endplates %.0f deg apart, next to %s, "
+                     "which the scan cuts: its label likely holds pieces of %s",
+                     v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior, v->h.endplate_angle_deg, w->name,
+                     w->name);
         withdraw_heights(v, why);
     }
 }

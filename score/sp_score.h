@@ -56,6 +56,7 @@ extern "C" {
 #define SP_MASK_SIZE_HI 1.30
 #define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
 #define SP_FRAME_NEIGHBOUR_DEG 8.0      /* own SI axis further than this from its neighbours' mean: not trusted */
+#define SP_EDGE_TILT_DEG 20.0           /* endplates this far apart next to a vertebra the scan cuts: label holds pieces of it */
 #define SP_TALL_MIN_MM 2.5               /* a neighbour's line this much over its neighbours' (and half the loss): boundary misplaced */
 #define SP_GAP_MISS_MM 4.0              /* a lesion level's height this much under the room its neighbours leave: label misses body */
 
