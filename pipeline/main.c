@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "core/sp_heap_policy.h"
 #include "core/sp_log.h"
 #include "sp_version.h"
 
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    sp_heap_policy_reuse();
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--version")) {

@@ -579,7 +579,11 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     if (has[25]) r->lumbar_count = 6;
     else if (has[23] && !has[24] && has[26]) r->lumbar_count = 4;
     boxes(c, seg);
-    for (int k = 0; k < seg->nvert; k++) {
+    int nv = seg->nvert;
+    /* omp: iteration k writes only r->v[k] and c's per-level entries [k]
+     * (the symmetry-plane search: 0.1 s a level on a 0.8 mm series) */
+    SP_OMP(parallel for default(none) shared(c, seg, r, nv) schedule(dynamic, 1))
+    for (int k = 0; k < nv; k++) {
         sp_score_vertebra *v = &r->v[k];
         v->k = k;
         v->label = seg->vert[k].label;
@@ -590,7 +594,6 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
         v->partial = seg->vert[k].partial;
     }
     sc_body_axes_check(c, seg);
-    int nv = seg->nvert;
     /* omp: iteration k writes only r->v[k]; reads the volumes and seg->vert[k] */
     SP_OMP(parallel for default(none) shared(c, seg, r, nv) schedule(dynamic, 1))
     for (int k = 0; k < nv; k++) {

@@ -20,6 +20,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,42 +231,92 @@ static heap_item heap_pop(heap *h)
  * neighbours: from a seed at the arch's middle, the upper half of its own
  * laminae is uphill and the level above, coming down, took it (held-out
  * lytic T8: posterolateral involvement 3 -> 1). */
+/* The box holding every voxel a growth can reach or start from: its seeds
+ * (labels 2..BAND-1) and its region. Distances are kept for the box alone
+ * (a float per voxel of the whole grid was 640 MB on a 512x512x608 series,
+ * most of it air); voxels outside it are never reached. */
+typedef struct grow_box {
+    int lo[3], n[3];
+} grow_box;
+
+static bool grow_box_find(const seg_canon *c, const uint8_t *lab, uint8_t region, grow_box *b)
+{
+    int nx = c->n[0], ny = c->n[1], nz = c->n[2], hi[3] = {-1, -1, -1};
+    b->lo[0] = nx, b->lo[1] = ny, b->lo[2] = nz;
+    for (int z = 0; z < nz; z++)
+        for (int y = 0; y < ny; y++) {
+            const uint8_t *row = lab + ((size_t)z * ny + y) * nx;
+            for (int x = 0; x < nx; x++)
+                if (row[x] == region || (row[x] >= 2 && row[x] < BAND)) {
+                    if (x < b->lo[0]) b->lo[0] = x;
+                    if (x > hi[0]) hi[0] = x;
+                    if (y < b->lo[1]) b->lo[1] = y;
+                    if (y > hi[1]) hi[1] = y;
+                    if (z < b->lo[2]) b->lo[2] = z;
+                    if (z > hi[2]) hi[2] = z;
+                }
+        }
+    for (int a = 0; a < 3; a++) b->n[a] = hi[a] - b->lo[a] + 1;
+    return hi[0] >= 0;
+}
+
+/* Index in the box of grid voxel (x, y, z), or -1 outside it. */
+static ptrdiff_t grow_box_index(const grow_box *b, int x, int y, int z)
+{
+    x -= b->lo[0], y -= b->lo[1], z -= b->lo[2];
+    if (x < 0 || y < 0 || z < 0 || x >= b->n[0] || y >= b->n[1] || z >= b->n[2]) return -1;
+    return ((ptrdiff_t)z * b->n[1] + y) * b->n[0] + x;
+}
+
 static sp_status grow(const seg_canon *c, const double *cy, const bool *floating, int nlv, uint8_t *lab, uint8_t region)
 {
     int nx = c->n[0], ny = c->n[1];
-    size_t nxy = (size_t)nx * ny, nvox = nxy * c->n[2];
-    float *dist = malloc(nvox * sizeof *dist);
+    size_t nxy = (size_t)nx * ny;
+    grow_box box;
+    if (!grow_box_find(c, lab, region, &box)) return SP_OK;
+    size_t nbox = (size_t)box.n[0] * box.n[1] * box.n[2];
+    float *dist = malloc(nbox * sizeof *dist);
     heap h = {NULL, 0, 0};
     sp_status st = dist ? SP_OK : SP_ENOMEM;
     bool plain[SP_SEG_MAX_VERT + 2] = {false};
     for (int k = 0; k < nlv; k++)
         plain[k] = floating[k] || (k > 0 && floating[k - 1]) || (k + 1 < nlv && floating[k + 1]);
-    for (size_t i = 0; st == SP_OK && i < nvox; i++) {
-        dist[i] = INFINITY;
-        if (lab[i] >= 2 && lab[i] < BAND) {
-            dist[i] = 0;
-            if (!heap_push(&h, (heap_item){0.f, (uint32_t)i})) st = SP_ENOMEM;
-        }
-    }
+    for (size_t j = 0; st == SP_OK && j < nbox; j++) dist[j] = INFINITY;
+    /* seeds in grid order (the heap breaks ties by grid index) */
+    for (int z = box.lo[2]; st == SP_OK && z < box.lo[2] + box.n[2]; z++)
+        for (int y = box.lo[1]; st == SP_OK && y < box.lo[1] + box.n[1]; y++)
+            for (int x = box.lo[0]; x < box.lo[0] + box.n[0]; x++) {
+                size_t i = (size_t)z * nxy + (size_t)y * nx + x;
+                if (lab[i] >= 2 && lab[i] < BAND) {
+                    dist[grow_box_index(&box, x, y, z)] = 0;
+                    if (!heap_push(&h, (heap_item){0.f, (uint32_t)i})) {
+                        st = SP_ENOMEM;
+                        break;
+                    }
+                }
+            }
     const double *sp = c->spacing;
     while (st == SP_OK && h.n) {
         heap_item it = heap_pop(&h);
         size_t p = it.i;
-        if (it.d > dist[p]) continue; /* superseded */
+        if (it.d > dist[grow_box_index(&box, (int)(p % nx), (int)((p / nx) % ny), (int)(p / nxy))]) continue; /* superseded */
         size_t nb[6];
         int nn = neighbours6(c, p, nb);
         for (int j = 0; j < nn; j++) {
             size_t q = nb[j];
-            if (dist[q] <= it.d || (lab[q] != region && dist[q] == INFINITY)) continue;
             int zq = (int)(q / nxy), yq = (int)((q / nx) % ny);
+            ptrdiff_t bq = grow_box_index(&box, (int)(q % nx), yq, zq);
+            if (bq < 0) continue; /* neither seed nor region */
+            float *dq = &dist[bq];
+            if (*dq <= it.d || (lab[q] != region && *dq == INFINITY)) continue;
             int k = lab[p] - 2;
             bool behind = !isnan(cy[zq]) && (yq - cy[zq]) * sp[1] >= ARCH_BEHIND_MM && !(k < nlv && plain[k]);
             size_t step = q > p ? q - p : p - q;
             double len = !behind ? sp[0] : step == 1 ? sp[0] : step == (size_t)nx ? sp[1] : sp[2];
             if (behind && step == nxy && q > p) len *= ARCH_CRANIAL_COST;
             float nd = (float)(it.d + len);
-            if (nd < dist[q]) {
-                dist[q] = nd, lab[q] = lab[p];
+            if (nd < *dq) {
+                *dq = nd, lab[q] = lab[p];
                 if (!heap_push(&h, (heap_item){nd, (uint32_t)q})) st = SP_ENOMEM;
             }
         }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds .devbundle/: the spinemet binaries (from BUILD_DIR), dcm2niix, dcmcjpeg
+# Builds .devbundle/: the spinemet binaries (from BUILD_DIR; START_BIN, if set, is
+# copied in as bin/spinemet_start for run_analyze_scaling.sh), dcm2niix, dcmcjpeg
 # and GNU time with every shared library they load, the dynamic loader and the
 # DCMTK dictionary, so the run_bench*.sh scripts here can run on a bare
 # x86-64 machine (the lent 16-core device) as
@@ -9,9 +10,10 @@ set -euo pipefail
 B=${1:-build}
 rm -rf .devbundle && mkdir -p .devbundle/bin .devbundle/lib
 cp "$B/pipeline/spinemet" "$B/bench/seg_eval" .devbundle/bin/
+[ -n "${START_BIN:-}" ] && cp "$START_BIN" .devbundle/bin/spinemet_start
 cp "$(command -v dcm2niix)" "$(command -v dcmcjpeg)" /usr/bin/time .devbundle/bin/
 for b in .devbundle/bin/*; do ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u |
   while read -r l; do [ -f "$l" ] && cp -L "$l" .devbundle/lib/; done
-cp /usr/share/libdcmtk17/dicom.dic sample_data/full_size.json bench/device/run_bench*.sh .devbundle/
+cp /usr/share/libdcmtk17/dicom.dic sample_data/full_size.json bench/device/run_*.sh .devbundle/
 grep -q '^/.devbundle/' .git/info/exclude 2>/dev/null || echo '/.devbundle/' >> .git/info/exclude
 du -sh .devbundle
