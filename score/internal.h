@@ -91,9 +91,17 @@ double sc_vox_along(const sc_ctx *c, const double dir[3]);
  * slices": there the refined axis and the plain mask ends were right, e.g.
  * the 3 mm real CT). frame.c. */
 bool sc_thick_slices(const sc_ctx *c, const double dir[3]);
+#define SC_CUP_CONTRAST_HU 40.0 /* the body under a disc-filled cup differs from the disc by at least this */
+#define SC_CUP_LIKE_HU 12.0     /* a label voxel within this of the disc beyond the end reads as disc (patch medians: ~2.5 sigma) */
+#define SC_CUP_SHARE 0.25       /* ... and within this share of the body's difference from the disc */
+#define SC_CUP_MAX_MM 3.0       /* at most this much of the label's end is taken back */
+#define SC_CUP_BONE_HU 110.0    /* the segmentation's bone threshold: a voxel above it is no filled hole */
 #define SC_LO_REFINED 2 /* sc_extent_hu: the low end was moved to the CT's edge */
 #define SC_HI_REFINED 4
-int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, double *lo, double *hi);
+/* central: a line through the endplates' middle, where the disc can fill a
+ * destroyed endplate's cup (disc_cup_end, frame.c). */
+int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, bool central, double *lo,
+                 double *hi);
 
 /* Refines vertebra k's body frame from its body voxels (frame.c). */
 void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score_vertebra *v);

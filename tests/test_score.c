@@ -839,3 +839,28 @@ Test(score, blastic_posterior_elements_are_found_against_the_neighbours_same_par
         done(&r);
     }
 }
+
+/* End to end, the suite's mixed T10 (sample_data/mixed_bilateral_t10.json:
+ * 30 % biconcave collapse over a mixed lesion) with seed 11: the disc fills
+ * the sunken middle of T10's lower endplate, and our label, which fills holes
+ * enclosed in axial slices, took those disc voxels in, so the middle height
+ * read 18.0 mm for 14.75 (Genant 0 for 2). The label's end voxels that read
+ * as the disc beyond them, over a body that does not, are taken back on the
+ * middle line (frame.c, disc_cup_end). */
+Test(score, disc_filling_a_destroyed_endplates_cup_is_not_body)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 11, \"vertebrae\": {\"T10\": {\"collapse_pct\": 30, \"collapse_shape\": \"biconcave\","
+                     " \"lesion\": {\"type\": \"mixed\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\","
+                     " \"facet_left\", \"facet_right\"], \"body_extent_pct\": 60, \"cortical_breach\": true,"
+                     " \"epidural_bilsky\": \"2\", \"epidural_side\": \"anterior\"}}}}",
+                     &p, &seg, &res);
+    const sp_score_vertebra *t10 = level_named(res, "T10");
+    cr_assert(t10 && t10->h.ok, "T10 not measured: %s", t10 ? t10->h.reason : "no T10");
+    cr_expect(fabs(t10->h.middle - 14.75) <= 1.0, "T10 middle %.2f mm (truth 14.75)", t10->h.middle);
+    cr_expect_eq(t10->h.genant, 2, "T10 Genant %d (truth 2; %.1f / %.1f / %.1f mm)", t10->h.genant, t10->h.anterior,
+                 t10->h.middle, t10->h.posterior);
+    score_end_to_end_free(p, seg, res);
+}
