@@ -2,10 +2,13 @@
 # Builds .devbundle/: the spinemet binaries (from BUILD_DIR; START_BIN, if set, is
 # copied in as bin/spinemet_start for run_analyze_scaling.sh), dcm2niix, dcmcjpeg
 # and GNU time with every shared library they load, the dynamic loader and the
-# DCMTK dictionary, so the run_bench*.sh scripts here can run on a bare
+# DCMTK dictionary, so the run_*.sh scripts here can run on a bare
 # x86-64 machine (the lent 16-core device) as
 #   bash .devbundle/run_bench2.sh   (from the repo root, .devbundle carried along)
-# Usage: bench/device/make_bundle.sh [BUILD_DIR]   (from the repo root)
+# The bundle (~83 MB) is over what a device call carries (64 MiB), so it is
+# also packed as .devpack/b.tgz (~32 MB): carry .devpack and start the command
+# with `tar xzf .devpack/b.tgz && ...`.
+# Usage: [START_BIN=OLD_BINARY] bench/device/make_bundle.sh [BUILD_DIR]   (from the repo root)
 set -euo pipefail
 B=${1:-build}
 rm -rf .devbundle && mkdir -p .devbundle/bin .devbundle/lib
@@ -15,5 +18,6 @@ cp "$(command -v dcm2niix)" "$(command -v dcmcjpeg)" /usr/bin/time .devbundle/bi
 for b in .devbundle/bin/*; do ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u |
   while read -r l; do [ -f "$l" ] && cp -L "$l" .devbundle/lib/; done
 cp /usr/share/libdcmtk17/dicom.dic sample_data/full_size.json bench/device/run_*.sh .devbundle/
-grep -q '^/.devbundle/' .git/info/exclude 2>/dev/null || echo '/.devbundle/' >> .git/info/exclude
-du -sh .devbundle
+for d in .devbundle .devpack; do grep -q "^/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >> .git/info/exclude; done
+mkdir -p .devpack && tar czf .devpack/b.tgz .devbundle
+du -sh .devbundle .devpack
