@@ -18,6 +18,8 @@ cp "$(command -v dcm2niix)" "$(command -v dcmcjpeg)" /usr/bin/time .devbundle/bi
 for b in .devbundle/bin/*; do ldd "$b" | awk '/=>/ {print $3} /ld-linux/ {print $1}'; done | sort -u |
   while read -r l; do [ -f "$l" ] && cp -L "$l" .devbundle/lib/; done
 cp /usr/share/libdcmtk17/dicom.dic sample_data/full_size.json bench/device/run_*.sh .devbundle/
-for d in .devbundle .devpack; do grep -q "^/$d/" .git/info/exclude 2>/dev/null || echo "/$d/" >> .git/info/exclude; done
+ex=$(git rev-parse --git-path info/exclude) # .git is a file in a worktree
+mkdir -p "$(dirname "$ex")"
+for d in .devbundle .devpack; do grep -q "^/$d/" "$ex" 2>/dev/null || echo "/$d/" >>"$ex"; done
 mkdir -p .devpack && tar czf .devpack/b.tgz .devbundle
 du -sh .devbundle .devpack

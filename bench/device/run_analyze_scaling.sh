@@ -17,7 +17,8 @@ THREADS=${*:-1 2 4 8 16}
 B=$(pwd)/.devbundle
 export DCMDICTPATH=$B/dicom.dic
 LDR="$B/lib/ld-linux-x86-64.so.2 --library-path $B/lib"
-W=/tmp/bs; rm -rf $W; mkdir -p $W
+W=$(mktemp -d /tmp/analyze_scaling.XXXXXX) || exit 1
+trap 'rm -rf "$W"' EXIT
 R=${OUT:-/tmp}/analyze_scaling.md
 BUILDS=spinemet
 [ -x $B/bin/spinemet_start ] && BUILDS="spinemet_start spinemet"
