@@ -87,6 +87,7 @@ typedef struct seg_level {
     bool sacrum;
     bool inferred;         /* a bounding disc was not seen but placed by the spacing */
     int ribs;              /* 0, 1, 2 sides with a rib */
+    int rib_sides;         /* bit 0 left, bit 1 right: the sides with a rib */
     double wide_frac;      /* share of its slab's slices with bone 45-75 mm to both sides */
     int label;             /* VerSe number once named */
     /* C2 (naming.c, detect_axis): a body whose bone rises as a narrow peg

@@ -3,7 +3,8 @@
  * DESIGN: names come from anatomy, never from the position in the image.
  * Two anchors are looked for on the work grid:
  *  - ribs: see detect_ribs(). The last rib-bearing level above a run of two
- *    rib-free levels is T12.
+ *    rib-free levels is T12 (or the level above it, where the lowest pair is
+ *    split across the two: split_pair_top).
  *  - sacrum: the caudal-most level when bone reaches 45-75 mm to both sides
  *    (sacral alae, sacroiliac joints) in at least half of its slab.
  * Both anchors with five levels between them: names agree, high confidence.
@@ -121,7 +122,7 @@ static void detect_ribs(const seg_work *w, const seg_line *L, seg_level *lv, int
                            c.side ? "right" : "left", c.vol / 1000, c.min_r, c.max_r, k);
             }
     }
-    for (int k = 0; k < nlv; k++) lv[k].ribs = (lv[k].ribs & 1) + ((lv[k].ribs >> 1) & 1);
+    for (int k = 0; k < nlv; k++) lv[k].rib_sides = lv[k].ribs, lv[k].ribs = (lv[k].ribs & 1) + ((lv[k].ribs >> 1) & 1);
 done:
     free(m);
     free(queue);
@@ -291,6 +292,24 @@ static int first_rib(const seg_level *lv, int nlv)
     return -1;
 }
 
+/* The lowest rib pair split across two levels. A rib is counted for the
+ * level that holds its point nearest the axis, where it enters the 45 mm
+ * cylinder (detect_ribs): lateral to the head, and lower, since a lower rib
+ * descends from its head. Where that point lies near a disc, one rib of a
+ * pair can fall to the level below (held-out lytic T8, seed 3: T12's left rib
+ * counted for L1, its right for T12, so L1 was named T12 and every name one
+ * off). So when last rib-bearing level T bears a rib on one side only and the
+ * other side's lowest rib is on the level above, that level is T12: the
+ * pair's heads are there. A unilateral rudimentary rib on L1 is read the same
+ * way, which also is the count from the sacrum. */
+static int split_pair_top(const seg_level *lv, int nlv, int T)
+{
+    if (T < 0 || T + 1 >= nlv || lv[T].ribs != 1) return T;
+    int other = 3 & ~lv[T].rib_sides;
+    if ((lv[T + 1].rib_sides & other) && !(lv[T + 1].rib_sides & lv[T].rib_sides)) return T + 1;
+    return T;
+}
+
 static void add_flag(sp_seg_result *r, const char *f)
 {
     snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags), "%s", f);
@@ -369,6 +388,7 @@ void seg_name_levels(seg_level *lv, int nlv, sp_seg_result *r)
             break;
         }
     }
+    T = split_pair_top(lv, nlv, T);
     if (T >= 0 && S >= 0 && T - S - 1 < 2) T = -1;
     /* the first rib counts only where the neck is in view: the sacrum and
      * last rib rules below are left exactly as they were */

@@ -124,7 +124,7 @@ static void make_levels(seg_level *lv, int nlv, int c2, const int *ribbed, int n
 {
     memset(lv, 0, (size_t)nlv * sizeof *lv);
     for (int k = 0; k < nlv; k++) lv[k].s_lo = 20.0 * k, lv[k].s_hi = 20.0 * (k + 1), lv[k].hi = k + 1, lv[k].lo = k;
-    for (int j = 0; j < nribbed; j++) lv[ribbed[j]].ribs = 2;
+    for (int j = 0; j < nribbed; j++) lv[ribbed[j]].ribs = 2, lv[ribbed[j]].rib_sides = 3;
     if (c2 >= 0) {
         lv[c2].axis = true;
         for (int k = c2 + 1; k < nlv; k++) lv[k].atlas = true;
@@ -176,3 +176,49 @@ Test(naming_c2, c2_alone_counts_down_with_falling_confidence)
     cr_expect(strstr(r->flags, "single anchor (C2)") != NULL, "%s", r->flags);
     free(r);
 }
+
+/* Sacrum, L5..L1, T12..T5 (index 0 = sacrum up to 13 = T5), ribs on both
+ * sides of T12..T5 as given, then the lowest pair split across two levels
+ * (one rib counted a level low, seen on the held-out lytic T8 with seed 3):
+ * T12 is still the level that holds the pair's heads, the upper one. */
+static void lumbosacral_levels(seg_level *lv)
+{
+    const int ribs[] = {6, 7, 8, 9, 10, 11, 12, 13};
+    make_levels(lv, 14, -1, ribs, 8);
+    lv[0].sacrum = true;
+}
+
+static void expect_t12_at(const seg_level *lv, int t12, const char *what)
+{
+    sp_seg_result *r = calloc(1, sizeof *r);
+    cr_assert_not_null(r);
+    seg_level copy[14];
+    memcpy(copy, lv, sizeof copy);
+    seg_name_levels(copy, 14, r);
+    cr_expect(strstr(r->anchors, "last rib-bearing vertebra found") != NULL, "%s: %s", what, r->anchors);
+    for (int k = 1; k < 14; k++) {
+        int want = 19 - (k - t12); /* T12 = 19, L1 = 20 below it ... */
+        if (want > 19) want = 19 + (t12 - k);
+        cr_expect_eq(r->vert[k].label, want, "%s: level %d is %s", what, k, r->vert[k].name);
+        cr_expect_eq(r->vert[k].uncertain, t12 != 6, "%s: level %d uncertain %d", what, k, r->vert[k].uncertain);
+    }
+    free(r);
+}
+
+Test(naming_c2, a_rib_pair_split_across_two_levels_names_the_upper_t12)
+{
+    seg_level lv[14];
+    lumbosacral_levels(lv);
+    expect_t12_at(lv, 6, "whole pair");
+    /* T12's left rib counted for L1: left on level 5, right on level 6 */
+    lumbosacral_levels(lv);
+    lv[6].ribs = 1, lv[6].rib_sides = 2;
+    lv[5].ribs = 1, lv[5].rib_sides = 1;
+    expect_t12_at(lv, 6, "left rib a level low");
+    /* and the mirror case */
+    lumbosacral_levels(lv);
+    lv[6].ribs = 1, lv[6].rib_sides = 1;
+    lv[5].ribs = 1, lv[5].rib_sides = 2;
+    expect_t12_at(lv, 6, "right rib a level low");
+}
+
