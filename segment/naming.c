@@ -246,15 +246,18 @@ static void flag_tall_levels(const seg_level *lv, int nlv, sp_seg_result *r)
             flag_across(r, nlv, k, k, "a disc of this segment was not seen, only inferred", "a disc on the way was inferred, not seen");
         else
             flag_across(r, nlv, k, k, "this segment may hold two vertebrae", "a segment on the way may hold two vertebrae");
-        if (lv[k].inferred)
-            snprintf(inf + strlen(inf), sizeof inf - strlen(inf), "%s%d", inf[0] ? ", " : "", k);
+        if (lv[k].inferred) { /* cranial first */
+            char t[sizeof inf];
+            snprintf(t, sizeof t, "%s%s%s", r->vert[k].name, inf[0] ? ", " : "", inf);
+            memcpy(inf, t, sizeof inf);
+        }
         else
             snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
                      "a segment %.0f mm tall (neighbours %.0f mm) may hold two vertebrae; ", len, ref);
     }
     if (inf[0])
         snprintf(r->flags + strlen(r->flags), sizeof r->flags - strlen(r->flags),
-                 "%s inferred, not seen (%s %s); ", strchr(inf, ',') ? "discs" : "a disc", strchr(inf, ',') ? "levels" : "level", inf);
+                 "%s of %s inferred, not seen; ", strchr(inf, ',') ? "discs" : "a disc", inf);
 }
 
 /* Two neighbouring levels that are each short and together about one

@@ -222,3 +222,27 @@ Test(naming_c2, a_rib_pair_split_across_two_levels_names_the_upper_t12)
     expect_t12_at(lv, 6, "right rib a level low");
 }
 
+
+/* A segment whose disc was only inferred is named in the scan's flags, and
+ * the names counted across it are flagged even where the sacrum and T12
+ * agree: an inferred disc can be what makes the count five (the
+ * transitional T13 phantom with a sacralised L5). */
+Test(naming_c2, an_inferred_disc_is_named_in_the_flags_and_flags_the_names_across_it)
+{
+    seg_level lv[14];
+    sp_seg_result *r = calloc(1, sizeof *r);
+    cr_assert_not_null(r);
+    lumbosacral_levels(lv);
+    lv[4].inferred = true; /* L2: counted up from the sacrum across it */
+    seg_name_levels(lv, 14, r);
+    cr_expect_eq(r->vert[4].label, 21, "L2 is %s", r->vert[4].name);
+    for (int k = 0; k < 14; k++)
+        cr_expect_eq(r->vert[k].uncertain, k >= 4, "level %d (%s) uncertain %d", k, r->vert[k].name, r->vert[k].uncertain);
+    cr_expect(strstr(r->flags, "a disc of L2 inferred, not seen") != NULL, "%s", r->flags);
+    memset(r, 0, sizeof *r);
+    lumbosacral_levels(lv);
+    lv[9].inferred = lv[11].inferred = true;
+    seg_name_levels(lv, 14, r);
+    cr_expect(strstr(r->flags, "discs of T7, T9 inferred, not seen") != NULL, "cranial first: %s", r->flags);
+    free(r);
+}
