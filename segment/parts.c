@@ -948,8 +948,16 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
                     parts[i] = (uint8_t)part_of(&fr[k], d);
                     if (!parts[i]) lab_rw[i] = 0;
                 }
-        if (fill) fill_body(c, lab_rw, parts, k, &fr[k]);
     }
+    /* A detached body piece lying against one other level is that level's
+     * (islands.c), before the holes are filled: the corner it holds then
+     * closes the body around what lies between. */
+    if (fill && seg_give_islands(c, lab_rw, parts, nlv) != SP_OK) {
+        free(fr), free(cnt);
+        return SP_ENOMEM;
+    }
+    for (int k = 0; k < nlv && fill; k++)
+        if (cnt[k]) fill_body(c, lab_rw, parts, k, &fr[k]);
     /* Bodies much smaller than their neighbours' are destroyed, not small. */
     if (fill) {
         int64_t *body = calloc((size_t)nlv, sizeof *body);

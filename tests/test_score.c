@@ -864,3 +864,25 @@ Test(score, disc_filling_a_destroyed_endplates_cup_is_not_body)
                  t10->h.middle, t10->h.posterior);
     score_end_to_end_free(p, seg, res);
 }
+
+/* Translation T12 with seed 3: T11's growth reached T12's anterior-superior
+ * endplate corner across the thin tilted disc, and the surface trim left it
+ * a detached piece of T11's label (segment/islands.c): T12's anterior height
+ * read 9.9 mm for 17.5 and its collapse grade 3 (SINS 3) for 2. */
+Test(score, a_body_corner_detached_into_the_neighbours_label_is_given_back)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
+                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\","
+                     " \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
+                     &p, &seg, &res);
+    const sp_score_vertebra *t12 = level_named(res, "T12");
+    cr_assert(t12 && t12->h.ok, "T12 not measured: %s", t12 ? t12->h.reason : "no T12");
+    cr_expect(fabs(t12->h.anterior - 17.49) <= 1.5, "T12 anterior %.2f mm (truth 17.49)", t12->h.anterior);
+    cr_expect_eq(t12->h.genant, 2, "T12 Genant %d (truth 2; %.1f / %.1f / %.1f mm)", t12->h.genant, t12->h.anterior,
+                 t12->h.middle, t12->h.posterior);
+    cr_expect_eq(t12->sins.collapse, 2, "T12 SINS collapse %d (truth 2)", t12->sins.collapse);
+    score_end_to_end_free(p, seg, res);
+}
