@@ -771,7 +771,14 @@ Test(score, an_unmeasurable_label_gives_no_subluxation)
     sp_score_result *res = NULL;
     const sp_score_vertebra *l1, *l2;
     crushed_l2_seed(7, &p, &seg, &res, &l1, &l2);
-    if (l2->sins.applicable) cr_expect_eq(l2->sins.alignment, 0, "L2 SINS alignment %d (truth 0)", l2->sins.alignment);
+    /* 0 (the truth) or not assessed, never a subluxation or deformity. Since
+     * the detached body pieces (segment/islands.c) L2's label holds a piece
+     * of its own body that L3's growth had taken; its two pieces leave no
+     * central column for the endplate planes, so its frame and discs are not
+     * measured and the component is not assessed (it read 0 before, on a
+     * frame whose centre lay outside its mask). */
+    if (l2->sins.applicable)
+        cr_expect(l2->sins.alignment == 0 || l2->sins.alignment < 0, "L2 SINS alignment %d (truth 0)", l2->sins.alignment);
     score_end_to_end_free(p, seg, res);
 }
 
