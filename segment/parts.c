@@ -822,7 +822,8 @@ static int64_t count_part(const seg_canon *c, const uint8_t *lab, const uint8_t 
     return n;
 }
 
-static void fill_pedicles(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv, const frame3 *fr, const int64_t *cnt)
+static void fill_pedicles(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv, const frame3 *fr, const int64_t *cnt,
+                          const sp_seg_vertebra *vert)
 {
     int(*zr)[2] = calloc((size_t)nlv, sizeof *zr);
     double(*gap)[2] = calloc((size_t)nlv, sizeof *gap);
@@ -845,7 +846,12 @@ static void fill_pedicles(const seg_canon *c, uint8_t *lab, uint8_t *parts, int 
      * change its neighbours' reference */
     for (int k = 1; k + 1 < nlv; k++)
         for (int s = 0; s < 2; s++) {
-            double g0 = gap[k - 1][s], g1 = gap[k + 1][s];
+            /* the sacrum is no reference (its "pedicle zone" holds the alae
+             * or nothing: 0.46-0.97 unlabelled on the phantoms, so L5's
+             * normal pedicle at 0.83 was filled with soft tissue and read as
+             * a lytic lesion): above it, the two levels above */
+            bool sac = vert[k - 1].label == 26;
+            double g0 = sac ? (k + 2 < nlv ? gap[k + 2][s] : NAN) : gap[k - 1][s], g1 = gap[k + 1][s];
             doit[k][s] = !isnan(gap[k][s]) && !isnan(g0) && !isnan(g1) && gap[k][s] >= PEDICLE_GAP_MIN &&
                          gap[k][s] >= fmax(g0, g1) + PEDICLE_GAP_EXCESS;
         }
@@ -978,7 +984,7 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
             }
             free(body);
         }
-        fill_pedicles(c, lab_rw, parts, nlv, fr, cnt);
+        fill_pedicles(c, lab_rw, parts, nlv, fr, cnt, vert);
     }
     /* Report in LPS: whole-vertebra centroid after filling, body centre, axes. */
     level_stats(c, lab_rw, nlv, fr, cnt);

@@ -893,3 +893,23 @@ Test(score, a_body_corner_detached_into_the_neighbours_label_is_given_back)
     cr_expect_eq(t12->sins.collapse, 2, "T12 SINS collapse %d (truth 2)", t12->sins.collapse);
     score_end_to_end_free(p, seg, res);
 }
+
+/* The same scan: L5's normal left pedicle zone read 0.83 unlabelled, the
+ * sacrum's 0.46, so against the sacrum it looked destroyed, was filled with
+ * soft tissue and read as a 2.5 ml lytic lesion (segment/parts.c,
+ * fill_pedicles: above the sacrum the two levels above are the reference). */
+Test(score, l5_pedicles_are_not_judged_against_the_sacrum)
+{
+    sp_phantom *p = NULL;
+    sp_seg_result *seg = NULL;
+    sp_score_result *res = NULL;
+    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
+                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\","
+                     " \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
+                     &p, &seg, &res);
+    const sp_score_vertebra *l5 = level_named(res, "L5");
+    cr_assert_not_null(l5, "no L5");
+    cr_expect_eq(l5->les.character, SP_CHAR_NONE, "L5 (no lesion in the phantom) reported with lesion character %d",
+                 (int)l5->les.character);
+    score_end_to_end_free(p, seg, res);
+}
