@@ -872,6 +872,15 @@ Test(score, disc_filling_a_destroyed_endplates_cup_is_not_body)
     score_end_to_end_free(p, seg, res);
 }
 
+/* sample_data/translation_t12_l1.json with seed 3 (the seed survey's). */
+static void translation_t12_seed3(sp_phantom **p, sp_seg_result **seg, sp_score_result **res)
+{
+    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
+                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\","
+                     " \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
+                     p, seg, res);
+}
+
 /* Translation T12 with seed 3: T11's growth reached T12's anterior-superior
  * endplate corner across the thin tilted disc, and the surface trim left it
  * a detached piece of T11's label (segment/islands.c): T12's anterior height
@@ -881,10 +890,7 @@ Test(score, a_body_corner_detached_into_the_neighbours_label_is_given_back)
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
-                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\","
-                     " \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
-                     &p, &seg, &res);
+    translation_t12_seed3(&p, &seg, &res);
     const sp_score_vertebra *t12 = level_named(res, "T12");
     cr_assert(t12 && t12->h.ok, "T12 not measured: %s", t12 ? t12->h.reason : "no T12");
     cr_expect(fabs(t12->h.anterior - 17.49) <= 1.5, "T12 anterior %.2f mm (truth 17.49)", t12->h.anterior);
@@ -903,10 +909,7 @@ Test(score, l5_pedicles_are_not_judged_against_the_sacrum)
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"T12\": {\"translation_ap_mm\": 6, \"collapse_pct\": 25,"
-                     " \"collapse_shape\": \"crush\", \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\","
-                     " \"pedicle_right\"], \"body_extent_pct\": 60}}}}",
-                     &p, &seg, &res);
+    translation_t12_seed3(&p, &seg, &res);
     const sp_score_vertebra *l5 = level_named(res, "L5");
     cr_assert_not_null(l5, "no L5");
     cr_expect_eq(l5->les.character, SP_CHAR_NONE, "L5 (no lesion in the phantom) reported with lesion character %d",
