@@ -34,6 +34,12 @@ sp_status sp_io_write_nifti(const char *path, const sp_volume *v, sp_err *err);
  * with the path and reason on failure. text is borrowed. */
 sp_status sp_io_write_text(const char *path, const char *text, sp_err *err);
 
+/* Makes *v int16 CT in Hounsfield units: kept when it is, rounded when it
+ * is float holding values below -100 HU (fat, air) within int16 (*v is then
+ * replaced; the old volume freed), else SP_EUNSUPPORTED naming path and
+ * what was found (8-bit data, no value below -100, out of range, NaN). */
+sp_status sp_io_require_hu(sp_volume **v, const char *path, sp_err *err);
+
 /* True when path names a NIfTI file by its extension (.nii, .nii.gz). */
 bool sp_io_is_nifti_path(const char *path);
 

@@ -341,8 +341,7 @@ int sp_cmd_analyze(int argc, char **argv)
     sp_report_input in = {0};
     double t0 = sp_now();
     st = load_input(argv[optind], sel, &ct, &info, &refs, &err);
-    if (st == SP_OK && ct->dtype != SP_I16)
-        st = sp_fail(&err, SP_EUNSUPPORTED, "%s: not an int16 HU volume", argv[optind]);
+    if (st == SP_OK) st = sp_io_require_hu(&ct, argv[optind], &err);
     in.seconds_load = sp_now() - t0;
     if (st == SP_OK) stage_done(&pg, "load", in.seconds_load);
     t0 = sp_now();

@@ -78,7 +78,7 @@ int sp_cmd_segment(int argc, char **argv)
     }
     if (so.threads > 0) sp_omp_set_threads(so.threads);
     st = sp_io_load(argv[optind], sel, &ct, &info, &err);
-    if (st == SP_OK && ct->dtype != SP_I16) st = sp_fail(&err, SP_EUNSUPPORTED, "%s: not an int16 HU volume", argv[optind]);
+    if (st == SP_OK) st = sp_io_require_hu(&ct, argv[optind], &err);
     if (st == SP_OK) {
         if (labels) st = sp_seg_from_labels(ct, labels, scheme, &r, &err);
         else st = sp_seg_run(ct, &so, &r, &err);

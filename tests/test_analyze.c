@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/sp_volume.h"
+#include "io/sp_io.h"
 #include "support/test_util.h"
 
 static char tmp[512];
@@ -184,4 +187,70 @@ Test(analyze, series_without_uids_gets_every_output_but_seg_and_sr_with_the_reas
              tmp, tmp);
     cr_expect_eq(sp_test_system(cmd), 0, "outputs or message wrong: %s", cmd);
     cJSON_Delete(r);
+}
+
+/* Writes a 24^3 NIfTI at tmp/name of type t, voxel i = f(i). */
+static void write_volume(const char *name, sp_dtype t, double (*f)(size_t))
+{
+    sp_volume *v = sp_vol_new(t, 24, 24, 24);
+    cr_assert_not_null(v);
+    for (size_t i = 0; i < 24 * 24 * 24; i++) {
+        if (t == SP_U8) ((uint8_t *)v->data)[i] = (uint8_t)f(i);
+        else ((float *)v->data)[i] = (float)f(i);
+    }
+    char p[700];
+    sp_err e;
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    cr_assert_eq(sp_io_write_nifti(p, v, &e), SP_OK, "%s", e.msg);
+    sp_vol_free(v);
+}
+
+static double ramp255(size_t i) { return (double)(i % 256); }
+static double mri_units(size_t i) { return 0.5 + (double)(i % 1000); }
+
+/* Data that is not CT in HU is refused with exit 4, naming the file and
+ * what was found; float CT (research NIfTI after resampling) is rounded to
+ * whole HU and analysed. */
+Test(analyze, volumes_that_are_not_ct_in_hu_are_refused_and_float_ct_is_read)
+{
+    char cmd[2048], p[700];
+    write_volume("u8.nii.gz", SP_U8, ramp255);
+    write_volume("mri.nii.gz", SP_F32, mri_units);
+    snprintf(cmd, sizeof cmd, "%s -q analyze %s/u8.nii.gz -o %s/x 2> %s/u8.log", sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 4, "8-bit volume: exit 4");
+    snprintf(cmd, sizeof cmd, "%s -q segment %s/mri.nii.gz -o %s/y 2> %s/mri.log", sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 4, "float volume without fat or air: exit 4");
+    snprintf(p, sizeof p, "%s/u8.log", tmp);
+    char *log = sp_test_read_file(p, NULL);
+    cr_expect(log && strstr(log, "u8.nii.gz: 8-bit voxels"), "message: %s", log ? log : "(none)");
+    free(log);
+    snprintf(p, sizeof p, "%s/mri.log", tmp);
+    log = sp_test_read_file(p, NULL);
+    cr_expect(log && strstr(log, "mri.nii.gz: values from 0.5 to 999.5, none below -100"), "message: %s",
+              log ? log : "(none)");
+    free(log);
+    /* the phantom as float32 with a fractional offset: read, rounded, analysed */
+    make_phantom();
+    snprintf(cmd, sizeof cmd, "%s -q convert %s/ph/dicom -o %s/ct.nii.gz", sp_test_binary(), tmp, tmp);
+    cr_assert_eq(sp_test_system(cmd), 0, "%s", cmd);
+    sp_volume *ct = NULL, *fl;
+    sp_err e;
+    snprintf(p, sizeof p, "%s/ct.nii.gz", tmp);
+    cr_assert_eq(sp_io_read_nifti(p, &ct, &e), SP_OK, "%s", e.msg);
+    cr_assert_eq(ct->dtype, SP_I16);
+    fl = sp_vol_new_like(ct, SP_F32);
+    cr_assert_not_null(fl);
+    for (size_t i = 0; i < (size_t)ct->nx * ct->ny * ct->nz; i++) ((float *)fl->data)[i] = ((int16_t *)ct->data)[i] + 0.3f;
+    snprintf(p, sizeof p, "%s/ct_f32.nii.gz", tmp);
+    cr_assert_eq(sp_io_write_nifti(p, fl, &e), SP_OK, "%s", e.msg);
+    sp_vol_free(ct), sp_vol_free(fl);
+    snprintf(cmd, sizeof cmd, "%s analyze %s/ct_f32.nii.gz -o %s/f 2> %s/f.log", sp_test_binary(), tmp, tmp, tmp);
+    cr_expect_eq(sp_test_system(cmd), 0, "float CT: exit 0");
+    snprintf(p, sizeof p, "%s/f/report.json", tmp);
+    struct stat sb;
+    cr_expect_eq(stat(p, &sb), 0, "float CT: no report.json");
+    snprintf(p, sizeof p, "%s/f.log", tmp);
+    log = sp_test_read_file(p, NULL);
+    cr_expect(log && strstr(log, "rounded to whole HU"), "log: %s", log ? log : "(none)");
+    free(log);
 }
