@@ -135,8 +135,12 @@ void seg_drop_vessels(const seg_canon *c, uint8_t *lab, int nlv, bool *got_lo, b
  * labels); imported labels are left exactly as given. */
 sp_status seg_label_parts(const seg_canon *c, uint8_t *lab, int nlv, bool fill, uint8_t *parts, sp_seg_vertebra *vert);
 /* islands.c: a detached body piece of one level lying against one other
- * level only (labels 1..nlv, parts known) becomes that level's */
-sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv);
+ * level only (labels 1..nlv, parts known) becomes that level's; boxes[k]
+ * bounds label k + 1 (inclusive voxel ranges; hi < lo when empty) */
+typedef struct seg_box {
+    int lo[3], hi[3];
+} seg_box;
+sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv, const seg_box *boxes);
 /* peel.c: drops the partial-volume shell outside each label's half-way edge */
 void seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts);
 

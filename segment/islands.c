@@ -22,32 +22,8 @@
 #include "internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define ISLAND_MIN_ML 0.1
-
-typedef struct box {
-    int lo[3], hi[3];
-} box;
-
-/* Bounding boxes of labels 1..nlv (hi < lo when a label is empty). */
-static void label_boxes(const seg_canon *c, const uint8_t *lab, int nlv, box *b)
-{
-    for (int k = 0; k <= nlv; k++)
-        for (int a = 0; a < 3; a++) b[k].lo[a] = c->n[a], b[k].hi[a] = -1;
-    size_t i = 0;
-    for (int z = 0; z < c->n[2]; z++)
-        for (int y = 0; y < c->n[1]; y++)
-            for (int x = 0; x < c->n[0]; x++, i++) {
-                int k = lab[i];
-                if (k < 1 || k > nlv) continue;
-                int p[3] = {x, y, z};
-                for (int a = 0; a < 3; a++) {
-                    if (p[a] < b[k].lo[a]) b[k].lo[a] = p[a];
-                    if (p[a] > b[k].hi[a]) b[k].hi[a] = p[a];
-                }
-            }
-}
 
 /* The other level piece q[0..n) of level k lies against, when it is one
  * level only and the piece is body throughout; else 0. */
@@ -72,17 +48,16 @@ static int against_one(const seg_canon *c, const uint8_t *lab, const uint8_t *pa
     return other;
 }
 
-sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv)
+sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv, const seg_box *boxes)
 {
-    box b[SP_SEG_MAX_VERT + 1];
-    label_boxes(c, lab, nlv, b);
     double vox_ml = c->spacing[0] * c->spacing[1] * c->spacing[2] / 1000.0;
     size_t min_vox = (size_t)(ISLAND_MIN_ML / vox_ml + 0.999);
     const size_t nx = (size_t)c->n[0], nxy = nx * c->n[1];
     for (int k = 1; k <= nlv; k++) {
-        if (b[k].hi[0] < b[k].lo[0]) continue;
+        const seg_box *bk = &boxes[k - 1];
+        if (bk->hi[0] < bk->lo[0]) continue;
         int bn[3];
-        for (int a = 0; a < 3; a++) bn[a] = b[k].hi[a] - b[k].lo[a] + 1;
+        for (int a = 0; a < 3; a++) bn[a] = bk->hi[a] - bk->lo[a] + 1;
         size_t nb = (size_t)bn[0] * bn[1] * bn[2];
         uint8_t *seen = calloc(nb, 1);
         size_t *q = malloc(nb * sizeof *q), *starts = NULL, nstarts = 0, cap = 0, tail = 0, best = 0, best_n = 0;
@@ -91,11 +66,11 @@ sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
             return SP_ENOMEM;
         }
         /* 26-connected pieces of level k, one after another in q */
-        for (int z = b[k].lo[2]; z <= b[k].hi[2]; z++)
-            for (int y = b[k].lo[1]; y <= b[k].hi[1]; y++)
-                for (int x = b[k].lo[0]; x <= b[k].hi[0]; x++) {
+        for (int z = bk->lo[2]; z <= bk->hi[2]; z++)
+            for (int y = bk->lo[1]; y <= bk->hi[1]; y++)
+                for (int x = bk->lo[0]; x <= bk->hi[0]; x++) {
                     size_t i = (size_t)z * nxy + (size_t)y * nx + x;
-                    size_t li = ((size_t)(z - b[k].lo[2]) * bn[1] + (y - b[k].lo[1])) * bn[0] + (x - b[k].lo[0]);
+                    size_t li = ((size_t)(z - bk->lo[2]) * bn[1] + (y - bk->lo[1])) * bn[0] + (x - bk->lo[0]);
                     if (lab[i] != k || seen[li]) continue;
                     size_t start = tail;
                     seen[li] = 1, q[tail++] = i;
@@ -105,12 +80,12 @@ sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
                             for (int dy = -1; dy <= 1; dy++)
                                 for (int dx = -1; dx <= 1; dx++) {
                                     int X = px + dx, Y = py + dy, Z = pz + dz;
-                                    if (X < b[k].lo[0] || Y < b[k].lo[1] || Z < b[k].lo[2] || X > b[k].hi[0] ||
-                                        Y > b[k].hi[1] || Z > b[k].hi[2])
+                                    if (X < bk->lo[0] || Y < bk->lo[1] || Z < bk->lo[2] || X > bk->hi[0] ||
+                                        Y > bk->hi[1] || Z > bk->hi[2])
                                         continue;
                                     size_t j = (size_t)Z * nxy + (size_t)Y * nx + X;
-                                    size_t lj = ((size_t)(Z - b[k].lo[2]) * bn[1] + (Y - b[k].lo[1])) * bn[0] +
-                                                (X - b[k].lo[0]);
+                                    size_t lj = ((size_t)(Z - bk->lo[2]) * bn[1] + (Y - bk->lo[1])) * bn[0] +
+                                                (X - bk->lo[0]);
                                     if (lab[j] == k && !seen[lj]) seen[lj] = 1, q[tail++] = j;
                                 }
                     }

@@ -958,9 +958,17 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
     /* A detached body piece lying against one other level is that level's
      * (islands.c), before the holes are filled: the corner it holds then
      * closes the body around what lies between. */
-    if (fill && seg_give_islands(c, lab_rw, parts, nlv) != SP_OK) {
-        free(fr), free(cnt);
-        return SP_ENOMEM;
+    if (fill) {
+        seg_box *bx = malloc((size_t)nlv * sizeof *bx); /* the labels' boxes from level_stats */
+        sp_status sti = bx ? SP_OK : SP_ENOMEM;
+        for (int k = 0; bx && k < nlv; k++)
+            bx[k] = (seg_box){{fr[k].xmin, fr[k].ymin, fr[k].zmin}, {fr[k].xmax, fr[k].ymax, fr[k].zmax}};
+        if (sti == SP_OK) sti = seg_give_islands(c, lab_rw, parts, nlv, bx);
+        free(bx);
+        if (sti != SP_OK) {
+            free(fr), free(cnt);
+            return sti;
+        }
     }
     for (int k = 0; k < nlv && fill; k++)
         if (cnt[k]) fill_body(c, lab_rw, parts, k, &fr[k]);

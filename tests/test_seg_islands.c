@@ -38,6 +38,14 @@ static void block(grid *g, const int lo[3], const int hi[3], int l, int p)
 
 static int label_at(const grid *g, int x, int y, int z) { return g->lab[((size_t)z * N + y) * N + x]; }
 
+/* seg_give_islands on levels 1..nlv, each bounded by the whole grid. */
+static sp_status give_islands(grid *g, int nlv)
+{
+    seg_box b[4];
+    for (int k = 0; k < nlv; k++) b[k] = (seg_box){{0, 0, 0}, {N - 1, N - 1, N - 1}};
+    return seg_give_islands(&g->c, g->lab, g->parts, nlv, b);
+}
+
 typedef struct island_case {
     const char *what;
     int part;        /* the piece's part */
@@ -68,7 +76,7 @@ Test(seg_islands, a_detached_body_piece_goes_to_the_one_level_it_lies_against)
         int z0 = k->apart ? 16 : 10, x0 = k->apart ? 2 : 13;
         block(g, (int[]){x0, 5, z0}, (int[]){x0 + k->edge - 1, 5 + k->edge - 1, z0 + k->edge - 1}, 1, k->part);
         if (k->third) block(g, (int[]){x0, 5 + k->edge, z0}, (int[]){x0 + 2, 5 + k->edge + 2, z0 + 2}, 3, SP_SEG_PART_BODY);
-        cr_assert_eq(seg_give_islands(&g->c, g->lab, g->parts, 3), SP_OK, "%s", k->what);
+        cr_assert_eq(give_islands(g, 3), SP_OK, "%s", k->what);
         cr_expect_eq(label_at(g, x0 + 1, 6, z0 + 1), k->want, "%s: label %d, want %d", k->what,
                      label_at(g, x0 + 1, 6, z0 + 1), k->want);
         cr_expect_eq(label_at(g, 4, 8, 5), 1, "%s: level 1's largest piece moved", k->what);
@@ -86,7 +94,7 @@ Test(seg_islands, the_largest_piece_never_moves)
     grid_init(g);
     block(g, (int[]){1, 2, 2}, (int[]){8, 17, 9}, 1, SP_SEG_PART_BODY);
     block(g, (int[]){9, 2, 2}, (int[]){20, 17, 9}, 2, SP_SEG_PART_BODY);
-    cr_assert_eq(seg_give_islands(&g->c, g->lab, g->parts, 2), SP_OK);
+    cr_assert_eq(give_islands(g, 2), SP_OK);
     cr_expect_eq(label_at(g, 4, 8, 5), 1);
     cr_expect_eq(label_at(g, 15, 8, 5), 2);
     free(g);
