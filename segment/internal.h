@@ -141,6 +141,8 @@ typedef struct seg_box {
     int lo[3], hi[3];
 } seg_box;
 sp_status seg_give_islands(const seg_canon *c, uint8_t *lab, uint8_t *parts, int nlv, const seg_box *boxes);
+/* disc_boundary.c: a body corner taken across the disc goes back (boxes widen) */
+sp_status seg_fix_disc_boundaries(const seg_canon *c, uint8_t *lab, const uint8_t *parts, int nlv, seg_box *boxes);
 /* peel.c: drops the partial-volume shell outside each label's half-way edge */
 void seg_peel_surface(const seg_canon *c, uint8_t *lab, uint8_t *parts);
 

@@ -963,6 +963,11 @@ sp_status seg_label_parts(const seg_canon *c, uint8_t *lab_rw, int nlv, bool fil
         sp_status sti = bx ? SP_OK : SP_ENOMEM;
         for (int k = 0; bx && k < nlv; k++)
             bx[k] = (seg_box){{fr[k].xmin, fr[k].ymin, fr[k].zmin}, {fr[k].xmax, fr[k].ymax, fr[k].zmax}};
+        if (sti == SP_OK) sti = seg_fix_disc_boundaries(c, lab_rw, parts, nlv, bx);
+        for (int k = 0; sti == SP_OK && k < nlv; k++) {
+            fr[k].xmin = bx[k].lo[0], fr[k].ymin = bx[k].lo[1], fr[k].zmin = bx[k].lo[2];
+            fr[k].xmax = bx[k].hi[0], fr[k].ymax = bx[k].hi[1], fr[k].zmax = bx[k].hi[2];
+        }
         if (sti == SP_OK) sti = seg_give_islands(c, lab_rw, parts, nlv, bx);
         free(bx);
         if (sti != SP_OK) {
