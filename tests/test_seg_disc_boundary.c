@@ -76,6 +76,11 @@ Test(seg_disc_boundary, a_corner_taken_across_the_disc_goes_back_and_anatomy_sta
         {"upper level took the lower's corner (its voxel above the mid-plane)", 1.0, 2, 4, 9, 10, 13, 2},
         {"lower level took the upper's corner", 1.0, 19, 21, 17, 18, 16, 2},
         {"lower level took the upper's corner (its voxel below the mid-plane)", 1.0, 19, 21, 17, 18, 13, 1},
+        /* the lower body has no voxel left in the column: level 2 reaches below
+         * level 1's plane (11) next to a column level 1 holds */
+        {"upper level took the lower's whole wall column", 1.0, 2, 2, 1, 8, 10, 1},
+        {"the outer of two such columns lies beside no lower column", 1.0, 2, 3, 1, 8, 10, 2},
+        {"lower level took the upper's whole wall column", 1.0, 21, 21, 17, 25, 16, 2},
         /* both ends move toward each other at a concave rim, apart at a cup */
         {"concave rims: the two ends approach", 1.0, 2, 4, 12, 13, 13, 2},
         {"upper endplate collapsed: only its end moves", 1.0, 2, 4, 11, 19, 11, 1},
