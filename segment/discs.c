@@ -41,6 +41,7 @@
 #define PERIOD_SLOPE_MAX 0.06 /* mm of period per mm of column: L5 38 -> T1 21 mm over ~450 mm is 0.04 */
 #define PERIOD_FIT_MIN_MM 100 /* profiles this long or longer get the straight-line fit */
 #define LYTIC_VALLEY_HU 60.0 /* below any disc (80-130 HU): tumour, not disc */
+#define SHOULDER_SLOPE_HU 10.0 /* HU per mm: a rise this flat is a shoulder */
 
 /* Penalty of a gap g (mm) between consecutive discs for local period T;
  * 1e30 when not allowed. Beyond 1.6 T a disc was missed (bridged or too thin
@@ -319,6 +320,41 @@ static double dip_weight(const double *P, int n, int i, double T, double sg)
     return prom * (rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25);
 }
 
+/* Weight of a disc that shows no dip at all, 0 when none. Beside a
+ * collapsed lytic body the profile can rise from the tumour through the
+ * crushed endplate and the disc to the next endplate without a minimum: the
+ * disc is a shoulder where the rise flattens (held-out lytic T8, seed 11:
+ * 34 HU of tumour, then 85, 119, 148, 164, 167, 171, then the endplate above
+ * at 335; the chain took a 226 HU dip of marrow 9 mm up in T7 instead).
+ * A point on a rise out of tumour (the profile falls from it, without a
+ * minimum, below LYTIC_VALLEY_HU within SIDE_MM), at least LYTIC_VALLEY_HU itself, where the slope is at a
+ * local minimum and under SHOULDER_SLOPE_HU per mm, weighs as a dip measured
+ * on its high side (dip_weight's one-sided case). */
+static double shoulder_weight(const double *P, int n, int i, double T)
+{
+    if (i < 2 || i + 2 >= n || P[i] < LYTIC_VALLEY_HU) return 0;
+    int up = P[i + 1] > P[i - 1] ? 1 : -1; /* the profile rises toward up */
+    if (!(up * (P[i + 1] - P[i]) > 0 && up * (P[i] - P[i - 1]) > 0)) return 0;
+    double d0 = fabs(P[i + 1] - P[i - 1]) / 2, dlow = fabs(P[i - up] - P[i - 2 * up]),
+           dhigh = fabs(P[i + 2 * up] - P[i + up]);
+    if (d0 > SHOULDER_SLOPE_HU || d0 > dlow || d0 > dhigh) return 0;
+    double lo = P[i], hi = P[i];
+    /* down into the tumour without a minimum on the way: else that minimum
+     * is the disc (a dip dip_weight sees) */
+    for (int j = i - up, k = 1; j >= 0 && j < n && k <= SIDE_MM && lo >= LYTIC_VALLEY_HU; j -= up, k++) {
+        if (P[j] >= P[j + up]) return 0;
+        lo = P[j];
+    }
+    for (int j = i + up, k = 1; j >= 0 && j < n && k <= SIDE_MM; j += up, k++) hi = fmax(hi, P[j]);
+    double prom = hi - P[i];
+    if (lo >= LYTIC_VALLEY_HU || prom < PROM_MIN) return 0;
+    double half = P[i] + 0.5 * prom;
+    int b = i;
+    while (b + up >= 0 && b + up < n && P[b + up] < half) b += up;
+    double rel = (2 * abs(b - i) + 1) / T; /* the width on the high side, mirrored */
+    return prom * (rel <= 0.35 ? 1.0 : rel >= 0.6 ? 0.2 : 1.0 - 0.8 * (rel - 0.35) / 0.25);
+}
+
 /* Mean HU of a 3 mm disc (5 samples) at point q (work voxel coords) in the
  * plane (u, v) given in mm space. */
 static double small_mean(const seg_work *w, const double q[3], const double u[3], const double v[3])
@@ -448,6 +484,7 @@ int seg_find_discs(const seg_work *w, const seg_line *line, double *disc_s, bool
     for (int i = 1; i + 1 < n; i++) {
         double v = dip_weight(P, n, i, T[i], 1.0);
         if (v <= 0 && thick) v = dip_weight(P, n, i, T[i], -1.0), peak[i] = v > 0;
+        if (v <= 0) v = shoulder_weight(P, n, i, T[i]);
         if (v <= 0) continue;
         prom[i] = v;
         cand[nc++] = i;
