@@ -25,6 +25,15 @@ static void num(cJSON *o, const char *k, double x)
     else cJSON_AddNumberToObject(o, k, r2(x));
 }
 
+/* v with fmt into buf (40 chars), or "not measured" for NaN: evidence text
+ * never shows a sentinel or "nan" as a number. */
+static const char *num_or(char buf[40], double v, const char *fmt)
+{
+    if (isnan(v)) snprintf(buf, 40, "not measured");
+    else snprintf(buf, 40, fmt, v);
+    return buf;
+}
+
 static void intor(cJSON *o, const char *k, int v)
 {
     if (v < 0) cJSON_AddNullToObject(o, k);
@@ -209,9 +218,10 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         ev(evd, "lesion_character", m, t, w2, les ? fmin(1.0, 0.5 + 0.5 * (L->lytic_ml + L->blastic_ml)) : 0.8);
         snprintf(m, sizeof m, "%.1f %% of the body's voxels are lesion", L->body_involvement_pct);
         ev(evd, "body_involvement_pct", m, "SINS collapse 1 point when no collapse and > 50 %", w2, 0.7);
-        snprintf(m, sizeof m, "pedicle L %.0f %% R %.0f %%, facet region L %.0f %% R %.0f %% lesion",
-                 isnan(L->pedicle_pct[0]) ? -1 : L->pedicle_pct[0], isnan(L->pedicle_pct[1]) ? -1 : L->pedicle_pct[1],
-                 isnan(L->facet_pct[0]) ? -1 : L->facet_pct[0], isnan(L->facet_pct[1]) ? -1 : L->facet_pct[1]);
+        char pc[4][40]; /* a part with no voxels in the label has no share: say so, not -1 % */
+        snprintf(m, sizeof m, "pedicle L %s R %s, facet region L %s R %s lesion",
+                 num_or(pc[0], L->pedicle_pct[0], "%.0f %%"), num_or(pc[1], L->pedicle_pct[1], "%.0f %%"),
+                 num_or(pc[2], L->facet_pct[0], "%.0f %%"), num_or(pc[3], L->facet_pct[1], "%.0f %%"));
         ev(evd, "posterolateral", m,
            "a side is involved when >= 10 % of its pedicle or facet region is lesion; costovertebral joint not "
            "assessed (no rib labels)",
@@ -302,15 +312,16 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
     static const char *const fsrc[4] = {"own endplates", "own superior endplate (axis off its neighbours')",
                                         "own inferior endplate (axis off its neighbours')",
                                         "neighbours' axes (own axis off theirs)"};
+    char f[6][40];
     snprintf(m, sizeof m,
              "kyphosis = sum of the sagittal angles at the discs above and below (+ kyphosis); worst confirmed "
-             "translation %.2f mm (measured %.2f mm); worst |sagittal - expected| beyond the expected angle's tolerance %.1f deg (counts from %.1f: the "
-             "scan's profile scatters %.1f); worst |coronal| %.1f deg; "
-             "Cobb %.1f deg; body axis from %s%s%s",
-             v->translation_mm, v->translation_measured_mm, v->sagittal_dev_deg, r->sagittal_thr_deg,
-             r->sagittal_scatter_deg, v->coronal_deg, v->cobb_deg,
-             fsrc[v->frame_source & 3], v->mask_plausible ? "" : "; body mask implausible: ",
-             v->mask_plausible ? "" : v->mask_note);
+             "translation %s (measured %s); worst |sagittal - expected| beyond the expected angle's tolerance %s "
+             "(counts from %.1f: the scan's profile scatters %s); worst |coronal| %s; Cobb %s; body axis from %s%s%s",
+             num_or(f[0], v->translation_mm, "%.2f mm"), num_or(f[1], v->translation_measured_mm, "%.2f mm"),
+             num_or(f[2], v->sagittal_dev_deg, "%.1f deg"), r->sagittal_thr_deg,
+             num_or(f[3], r->sagittal_scatter_deg, "%.1f deg"), num_or(f[4], v->coronal_deg, "%.1f deg"),
+             num_or(f[5], v->cobb_deg, "%.1f deg"), fsrc[v->frame_source & 3],
+             v->mask_plausible ? "" : "; body mask implausible: ", v->mask_plausible ? "" : v->mask_note);
     if (!a_ok && !b_ok) /* no disc of this level measured */
         snprintf(m, sizeof m, "not measured (Cobb %.1f deg)", v->cobb_deg);
     cJSON *ea = ev(evd, "alignment", m,

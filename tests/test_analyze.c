@@ -91,6 +91,16 @@ Test(analyze, writes_report_with_evidence_and_pain_range)
     cr_expect_not_null(cJSON_GetObjectItem(ev, "heights"));
     cr_expect_not_null(cJSON_GetObjectItem(ev, "lesion_character"));
     cr_expect_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(ev, "sins"), "collapse"));
+    /* no evidence string shows a sentinel or NaN as a number (a part with no
+     * voxels in the label read "facet region L -1 %") */
+    const cJSON *lv, *e;
+    cJSON_ArrayForEach(lv, cJSON_GetObjectItem(r, "vertebrae"))
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(lv, "evidence")) {
+            const cJSON *ms = cJSON_GetObjectItem(e, "measurement");
+            if (!cJSON_IsString(ms)) continue;
+            cr_expect(!strstr(ms->valuestring, "-1 %") && !strstr(ms->valuestring, "nan"), "%s %s: %s",
+                      cJSON_GetObjectItem(lv, "level")->valuestring, e->string, ms->valuestring);
+        }
     cJSON_Delete(r);
     char p[700];
     snprintf(p, sizeof p, "test -s %s/a/vertebrae.nii.gz && test -s %s/a/parts.nii.gz", tmp, tmp);
