@@ -593,10 +593,8 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
  * suite and six cropped T11-L3 lytic L1 variants (460 level sides): destroyed
  * sides 0.94-1.00 (two of eight at 0.80-0.81, not caught), intact sides at
  * most 0.80 except one L5 whose parts map holds 30 voxels of pedicle on one
- * side (0.96 both ways; its zone share 0.55 keeps it out). 0.9 until session
- * 13; the seed survey's lytic L1 (seed 3, left pedicle wholly lytic) read
- * 0.88, its intact sides at most 0.80 (0.84 on one under 0.3 ml). */
-#define MIRROR_GAP_MIN 0.85
+ * side (0.96 both ways; its zone share 0.55 keeps it out). */
+#define MIRROR_GAP_MIN 0.9
 #define MIRROR_GAP_MIN_ML 0.3
 #define MIRROR_GAP_ZONE_MIN 0.7
 

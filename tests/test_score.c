@@ -757,30 +757,6 @@ Test(score, a_disc_with_no_dip_beside_a_crushed_lytic_body_is_found)
     score_end_to_end_free(p, seg, res);
 }
 
-/* The suite's lytic L1 (sample_data/lytic_l1_collapse.json) with seed 3:
- * its left pedicle is wholly lytic and unlabelled, but its zone share (0.88)
- * was not above both neighbours' by 0.15 (L2 0.81), and the right pedicle
- * mirrored onto it landed on unlabelled tissue for 0.88, under the 0.9 the
- * mirror rule asked: the side was not filled, and SINS posterolateral read 0
- * for 1 (segment/parts.c, MIRROR_GAP_MIN 0.85 since session 13). */
-Test(score, a_wholly_lytic_pedicle_is_found_by_its_mirror)
-{
-    sp_phantom *p = NULL;
-    sp_seg_result *seg = NULL;
-    sp_score_result *res = NULL;
-    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"collapse_shape\": \"wedge\","
-                     " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"], \"body_extent_pct\": 70,"
-                     " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
-                     " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
-                     &p, &seg, &res);
-    const sp_score_vertebra *l1 = level_named(res, "L1");
-    cr_assert_not_null(l1, "no L1");
-    cr_expect_eq(l1->sins.posterolateral, 1, "L1 SINS posterolateral %d (truth 1: left pedicle; pedicle L %.0f %% R %.0f %%)",
-                 l1->sins.posterolateral, l1->les.pedicle_pct[0], l1->les.pedicle_pct[1]);
-    cr_expect(l1->les.pedicle_pct[0] >= SP_POSTEROLATERAL_PCT, "left pedicle %.0f %% lesion", l1->les.pedicle_pct[0]);
-    score_end_to_end_free(p, seg, res);
-}
-
 /* An imported label map whose T6/T7 boundary is misplaced at the front:
  * the top 5 mm of T7's anterior half carry T6's label (as our own
  * segmentation once did on the osteoporotic phantom, T7 reading a 21 %
