@@ -60,3 +60,36 @@ int sp_mat4_invert(const double m[16], double out[16])
     out[15] = 1;
     return 0;
 }
+
+int sp_ls_plane(const double *u, const double *v, const double *w, const bool *use, int n, double out[3])
+{
+    double A[3][4] = {{0}};
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (use && !use[i]) continue;
+        double r[3] = {u[i], v[i], 1.0};
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) A[a][b] += r[a] * r[b];
+            A[a][3] += r[a] * w[i];
+        }
+        m++;
+    }
+    if (m < 3) return 0;
+    for (int col = 0; col < 3; col++) { /* Gauss-Jordan with partial pivoting */
+        int piv = col;
+        for (int r = col + 1; r < 3; r++)
+            if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
+        if (fabs(A[piv][col]) < 1e-9) return 0;
+        for (int k = 0; k < 4; k++) {
+            double t = A[col][k];
+            A[col][k] = A[piv][k], A[piv][k] = t;
+        }
+        for (int r = 0; r < 3; r++) {
+            if (r == col) continue;
+            double f = A[r][col] / A[col][col];
+            for (int k = 0; k < 4; k++) A[r][k] -= f * A[col][k];
+        }
+    }
+    for (int a = 0; a < 3; a++) out[a] = A[a][3] / A[a][a];
+    return 1;
+}

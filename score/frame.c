@@ -301,40 +301,6 @@ static int extent_hu_any(const sc_ctx *c, int k, const double p0[3], const doubl
     return 1;
 }
 
-/* Least-squares plane w = a u + b v + c0 through the points with use[i]. */
-static int ls_plane(const double *u, const double *v, const double *w, const bool *use, int n, double out[3])
-{
-    double A[3][4] = {{0}};
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (!use[i]) continue;
-        double r[3] = {u[i], v[i], 1.0};
-        for (int a = 0; a < 3; a++) {
-            for (int b = 0; b < 3; b++) A[a][b] += r[a] * r[b];
-            A[a][3] += r[a] * w[i];
-        }
-        m++;
-    }
-    if (m < 3) return 0;
-    for (int col = 0; col < 3; col++) { /* Gauss-Jordan with partial pivoting */
-        int piv = col;
-        for (int r = col + 1; r < 3; r++)
-            if (fabs(A[r][col]) > fabs(A[piv][col])) piv = r;
-        if (fabs(A[piv][col]) < 1e-9) return 0;
-        for (int k = 0; k < 4; k++) {
-            double t = A[col][k];
-            A[col][k] = A[piv][k], A[piv][k] = t;
-        }
-        for (int r = 0; r < 3; r++) {
-            if (r == col) continue;
-            double f = A[r][col] / A[col][col];
-            for (int k = 0; k < 4; k++) A[r][k] -= f * A[col][k];
-        }
-    }
-    for (int a = 0; a < 3; a++) out[a] = A[a][3] / A[a][a];
-    return 1;
-}
-
 /* Robust plane w = a u + b v + c0 through n points (an endplate's top or
  * bottom over a grid of columns). Least squares, then up to four refits
  * without the points off by more than max(1.5 mm, 2.5 robust sigma) (a
@@ -351,7 +317,7 @@ static int fit_plane(const double *u, const double *v, const double *w, int n, d
         return 0;
     }
     for (int i = 0; i < n; i++) use[i] = true;
-    int ok = ls_plane(u, v, w, use, n, out);
+    int ok = sp_ls_plane(u, v, w, use, n, out);
     for (int it = 0; ok && it < 4; it++) {
         for (int i = 0; i < n; i++) res[i] = fabs(out[0] * u[i] + out[1] * v[i] + out[2] - w[i]);
         double *srt = malloc((size_t)n * sizeof *srt);
@@ -367,7 +333,7 @@ static int fit_plane(const double *u, const double *v, const double *w, int n, d
             m += use[i] = u2;
         }
         if (!changed) break;
-        if (m < 6 || !ls_plane(u, v, w, use, n, out)) ok = 0;
+        if (m < 6 || !sp_ls_plane(u, v, w, use, n, out)) ok = 0;
     }
     free(use), free(res);
     return ok;

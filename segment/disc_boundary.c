@@ -29,6 +29,8 @@
 #define SP_SEGMENT_INTERNAL
 #include "internal.h"
 
+#include "core/sp_geom.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,43 +46,20 @@ typedef struct zplane {
     double a, b, c; /* z = a + b x + c y, voxel units */
 } zplane;
 
-static double zp_at(const zplane *p, int x, int y) { return p->a + p->b * x + p->c * y; }
+static double zp_at(const zplane *p, double x, double y) { return p->a + p->b * x + p->c * y; }
 
 /* Least squares z = a + b x + c y over the columns flagged in use. */
-static bool solve_plane(const int *x, const int *y, const int *z, const bool *use, int n, zplane *p)
+static bool solve_plane(const double *x, const double *y, const double *z, const bool *use, int n, zplane *p)
 {
-    double s[3][4] = {{0}};
     int m = 0;
-    for (int i = 0; i < n; i++) {
-        if (!use[i]) continue;
-        double v[3] = {1.0, x[i], y[i]};
-        for (int r = 0; r < 3; r++) {
-            for (int q = 0; q < 3; q++) s[r][q] += v[r] * v[q];
-            s[r][3] += v[r] * z[i];
-        }
-        m++;
-    }
-    if (m < DB_MIN_COLUMNS) return false;
-    for (int col = 0; col < 3; col++) { /* Gauss-Jordan with partial pivoting */
-        int piv = col;
-        for (int r = col + 1; r < 3; r++)
-            if (fabs(s[r][col]) > fabs(s[piv][col])) piv = r;
-        if (fabs(s[piv][col]) < 1e-9) return false;
-        for (int q = 0; q < 4; q++) {
-            double t = s[col][q];
-            s[col][q] = s[piv][q], s[piv][q] = t;
-        }
-        for (int r = 0; r < 3; r++) {
-            if (r == col) continue;
-            double f = s[r][col] / s[col][col];
-            for (int q = col; q < 4; q++) s[r][q] -= f * s[col][q];
-        }
-    }
-    p->a = s[0][3] / s[0][0], p->b = s[1][3] / s[1][1], p->c = s[2][3] / s[2][2];
+    for (int i = 0; i < n; i++) m += use[i];
+    double o[3];
+    if (m < DB_MIN_COLUMNS || !sp_ls_plane(x, y, z, use, n, o)) return false;
+    p->a = o[2], p->b = o[0], p->c = o[1];
     return true;
 }
 
-static bool fit_plane(const int *x, const int *y, const int *z, int n, bool *use, zplane *p)
+static bool fit_plane(const double *x, const double *y, const double *z, int n, bool *use, zplane *p)
 {
     for (int i = 0; i < n; i++) use[i] = true;
     if (!solve_plane(x, y, z, use, n, p)) return false;
@@ -119,8 +98,8 @@ static sp_status fix_pair(const seg_canon *c, uint8_t *lab, const uint8_t *parts
     const size_t nx = (size_t)c->n[0], nxy = nx * c->n[1];
     const uint8_t L = (uint8_t)(k + 1), U = (uint8_t)(k + 2);
     int *umin = malloc((size_t)W * H * sizeof *umin), *lmax = malloc((size_t)W * H * sizeof *lmax);
-    int *cx = malloc((size_t)W * H * sizeof *cx), *cy = malloc((size_t)W * H * sizeof *cy);
-    int *cu = malloc((size_t)W * H * sizeof *cu), *cl = malloc((size_t)W * H * sizeof *cl);
+    double *cx = malloc((size_t)W * H * sizeof *cx), *cy = malloc((size_t)W * H * sizeof *cy);
+    double *cu = malloc((size_t)W * H * sizeof *cu), *cl = malloc((size_t)W * H * sizeof *cl);
     bool *use = malloc((size_t)W * H * sizeof *use);
     sp_status st = SP_OK;
     if (!umin || !lmax || !cx || !cy || !cu || !cl || !use) {
