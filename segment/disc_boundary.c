@@ -165,7 +165,10 @@ static sp_status fix_pair(const seg_canon *c, uint8_t *lab, const uint8_t *parts
                 if (!dir) continue;
                 /* the taker's voxels in this column on the other body's side of the mid-plane */
                 uint8_t from = dir < 0 ? U : L, to = dir < 0 ? L : U;
-                for (int z = dir < 0 ? umin[j] : lmax[j]; dir < 0 ? z < mid : z > mid; z -= dir) {
+                /* within the two labels' box: far from the fitted columns a steep
+                 * plane can put the mid-plane outside the volume */
+                for (int z = dir < 0 ? umin[j] : lmax[j]; dir < 0 ? z < mid && z <= hi[2] : z > mid && z >= lo[2];
+                     z -= dir) {
                     size_t i = (size_t)z * nxy + (size_t)y * nx + x;
                     if (lab[i] != from || parts[i] != SP_SEG_PART_BODY) continue;
                     if (pass == 0) {
