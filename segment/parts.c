@@ -583,6 +583,7 @@ static void hull_fill_body(const seg_canon *c, uint8_t *lab, uint8_t *parts, int
 #define PEDICLE_GAP_MIN 0.75    /* and at least this share */
 #define PEDICLE_WIDTH_MM 8.0 /* transverse pedicle width: thoracic 5-8 mm, lumbar 8-10 mm */
 #define PEDICLE_REACH_MM 25.0 /* longest run along AP searched for the body / the arch */
+#define PEDICLE_CORTEX_MM 1.0 /* a pedicle's medial cortex in its label: about a voxel */
 #define PEDICLE_MIRROR_MIN 30 /* voxels of the other side's pedicle that make it worth mirroring */
 /* Second test for a destroyed side (the zone share above misses some: held-out
  * lytic L2 crush, 0.73 against neighbours 0.67/0.56; a cropped lytic L1, seed
@@ -724,19 +725,28 @@ static double pedicle_gap(const seg_canon *c, const uint8_t *lab, int k, const f
     return n ? (double)gap / n : 0;
 }
 
-/* The canal's half width for the pedicle zone of level k: its own, or
- * where that reads under CANAL_HALF_MIN_MM (label inside the canal: the
- * nearest "bone" across it is tumour or a hull) the mean of its plausible
- * neighbours'; NAN when none is plausible (the zone would lie in the canal:
- * the 3 mm real CT reads 2-2.5 mm at most levels). */
+/* The canal's half width for the pedicle zone of level k: its own, or the
+ * mean of its plausible neighbours' where its own reads under
+ * CANAL_HALF_MIN_MM (label inside the canal: the nearest "bone" across it is
+ * tumour or a hull) or more than CANAL_WIDE_MM wider than both neighbours'
+ * (*bilateral: the bone beside the canal is gone on both sides, so the
+ * nearest bone across is a facet or lamina further out; held-out lytic T8,
+ * both pedicles lytic, read 8.3-11.5 mm on four of five seeds (7.0 on the
+ * fifth) against 5.5-7.9 for its neighbours, and a zone that far out missed
+ * a pedicle on three of them: posterolateral 0 or 1 for 3); NAN when none is plausible (the zone would lie in the canal: the
+ * 3 mm real CT reads 2-2.5 mm at most levels). */
 #define CANAL_HALF_MIN_MM 5.0 /* the canal is >= 12 mm wide at every level */
-static double canal_half_for(const frame3 *fr, const int64_t *cnt, int nlv, int k)
+#define CANAL_WIDE_MM 2.0     /* neighbouring levels' readings differ by up to 1.5 mm on the phantoms */
+static double canal_half_for(const frame3 *fr, const int64_t *cnt, int nlv, int k, bool *bilateral)
 {
-    if (fr[k].canal_half >= CANAL_HALF_MIN_MM) return fr[k].canal_half;
-    double s = 0;
+    double s = 0, widest = 0;
     int n = 0;
     for (int j = k - 1; j <= k + 1; j += 2)
-        if (j >= 0 && j < nlv && cnt[j] && fr[j].canal_half >= CANAL_HALF_MIN_MM) s += fr[j].canal_half, n++;
+        if (j >= 0 && j < nlv && cnt[j] && fr[j].canal_half >= CANAL_HALF_MIN_MM)
+            s += fr[j].canal_half, widest = fmax(widest, fr[j].canal_half), n++;
+    double own = fr[k].canal_half;
+    *bilateral = own >= CANAL_HALF_MIN_MM && n == 2 && own > widest + CANAL_WIDE_MM;
+    if (own >= CANAL_HALF_MIN_MM && !*bilateral) return own;
     return n ? s / n : NAN;
 }
 
@@ -836,7 +846,19 @@ static void fill_pedicles(const seg_canon *c, uint8_t *lab, uint8_t *parts, int 
     pedicle_zrange(c, lab, parts, nlv, fr, zr);
     for (int k = 0; k < nlv; k++) {
         fz[k] = fr[k];
-        fz[k].canal_half = canal_half_for(fr, cnt, nlv, k);
+        bool bilateral;
+        fz[k].canal_half = canal_half_for(fr, cnt, nlv, k, &bilateral);
+        if (bilateral) {
+            /* the neighbours' labels take in the partial-volume voxel of
+             * their pedicles' medial cortex, which a destroyed pedicle lacks
+             * (lytic T8: 6.3 mm read, its truth pedicles start 7.7 mm out),
+             * and the level's centre follows what is left of its bone (1.5 mm
+             * off its plane of symmetry): a zone placed with neither reached
+             * 2.5 mm from the canal's centre and its soft tissue threw the
+             * score's canal off */
+            fz[k].canal_half += PEDICLE_CORTEX_MM;
+            symmetry_plane(c, lab, k, &fr[k], fz[k].o);
+        }
         for (int s = 0; s < 2; s++)
             gap[k][s] = cnt[k] && zr[k][1] >= zr[k][0] && !isnan(fz[k].canal_half)
                             ? pedicle_gap(c, lab, k, &fz[k], s, zr[k][0], zr[k][1])

@@ -121,6 +121,32 @@ Test(seg_lesions, collapsed_lytic_body_without_pedicles_keeps_its_disc_and_arch)
     sp_phantom_free(p);
 }
 
+Test(seg_lesions, both_pedicles_destroyed_are_filled_on_other_seeds)
+{
+    /* the case above with the seeds on which the level's canal read 2-5 mm
+     * wider than its neighbours' (the bone beside it gone on both sides):
+     * the pedicle zone placed by that width lay lateral of the pedicles */
+    static const int seed[] = {5, 17};
+    for (int c = 0; c < 2; c++) {
+        char spec[512];
+        snprintf(spec, sizeof spec,
+                 "{\"seed\": %d, \"anatomy\": {\"kyphosis_deg\": 50, \"from\": \"T3\", \"to\": \"L1\"},"
+                 " \"scan\": {\"matrix\": [224, 224], \"pixel_mm\": 1.2, \"slice_mm\": 2.5},"
+                 " \"vertebrae\": {\"T8\": {\"collapse_pct\": 20, \"collapse_shape\": \"crush\","
+                 " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\"],"
+                 " \"body_extent_pct\": 50, \"cortical_breach\": true}}}}",
+                 seed[c]);
+        sp_phantom *p = sp_test_phantom(spec);
+        sp_seg_result *r = sp_test_segment(p);
+        double left = part_covered(r, p, 15, 2), right = part_covered(r, p, 15, 3);
+        fprintf(stderr, "seed %d: T8 pedicles covered L %.2f R %.2f\n", seed[c], left, right);
+        cr_expect_gt(left, 0.5, "seed %d: T8's destroyed left pedicle covered %.2f", seed[c], left);
+        cr_expect_gt(right, 0.5, "seed %d: T8's destroyed right pedicle covered %.2f", seed[c], right);
+        sp_seg_result_free(r);
+        sp_phantom_free(p);
+    }
+}
+
 Test(seg_lesions, top_level_of_the_column_keeps_its_own_axis)
 {
     /* the centreline bends where the track runs out at the top of the scan:
