@@ -20,6 +20,7 @@
 TestSuite(seg_lesions, .timeout = 180);
 
 static double part_covered(const sp_seg_result *r, const sp_phantom *p, int t, int part);
+static void pedicles_covered(const char *spec, int t, double *left, double *right);
 
 /* Our label that overlaps truth label t most. */
 static int best_match(const sp_volume *ours, const sp_volume *truth, int t)
@@ -138,14 +139,11 @@ Test(seg_lesions, both_pedicles_destroyed_are_filled_on_other_seeds)
                  " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\"],"
                  " \"body_extent_pct\": 50, \"cortical_breach\": true}}}}",
                  seed[c]);
-        sp_phantom *p = sp_test_phantom(spec);
-        sp_seg_result *r = sp_test_segment(p);
-        double left = part_covered(r, p, 15, 2), right = part_covered(r, p, 15, 3);
+        double left, right;
+        pedicles_covered(spec, 15, &left, &right);
         fprintf(stderr, "seed %d: T8 pedicles covered L %.2f R %.2f\n", seed[c], left, right);
         cr_expect_gt(left, 0.5, "seed %d: T8's destroyed left pedicle covered %.2f", seed[c], left);
         cr_expect_gt(right, 0.5, "seed %d: T8's destroyed right pedicle covered %.2f", seed[c], right);
-        sp_seg_result_free(r);
-        sp_phantom_free(p);
     }
 }
 
@@ -157,19 +155,16 @@ Test(seg_lesions, both_pedicles_destroyed_are_filled_where_one_zone_looks_intact
      * the right side was filled with the mirror image of the left's 53
      * remaining voxels: 0 and 17 of 150 pedicle voxels covered (now 65 and
      * 74, posterolateral 3 as the truth) */
-    sp_phantom *p = sp_test_phantom(
-        "{\"seed\": 37, \"anatomy\": {\"kyphosis_deg\": 50},"
-        " \"vertebrae\": {\"T8\": {\"collapse_pct\": 20, \"collapse_shape\": \"crush\","
-        " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\"],"
-        " \"body_extent_pct\": 50, \"cortical_breach\": true, \"epidural_bilsky\": \"1b\","
-        " \"epidural_side\": \"anterior\"}}}}");
-    sp_seg_result *r = sp_test_segment(p);
-    double left = part_covered(r, p, 15, 2), right = part_covered(r, p, 15, 3);
+    double left, right;
+    pedicles_covered("{\"seed\": 37, \"anatomy\": {\"kyphosis_deg\": 50},"
+                     " \"vertebrae\": {\"T8\": {\"collapse_pct\": 20, \"collapse_shape\": \"crush\","
+                     " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\", \"pedicle_right\"],"
+                     " \"body_extent_pct\": 50, \"cortical_breach\": true, \"epidural_bilsky\": \"1b\","
+                     " \"epidural_side\": \"anterior\"}}}}",
+                     15, &left, &right);
     fprintf(stderr, "seed 37: T8 pedicles covered L %.2f R %.2f\n", left, right);
     cr_expect_gt(left, 0.35, "T8's destroyed left pedicle covered %.2f", left);
     cr_expect_gt(right, 0.35, "T8's destroyed right pedicle covered %.2f", right);
-    sp_seg_result_free(r);
-    sp_phantom_free(p);
 }
 
 Test(seg_lesions, top_level_of_the_column_keeps_its_own_axis)
@@ -287,6 +282,18 @@ static double part_covered(const sp_seg_result *r, const sp_phantom *p, int t, i
     return (double)covered / (double)n;
 }
 
+/* Segments the phantom of spec and gives the shares of truth level t's left
+ * and right pedicles (phantom parts 2 and 3) that our match for t labels. */
+static void pedicles_covered(const char *spec, int t, double *left, double *right)
+{
+    sp_phantom *p = sp_test_phantom(spec);
+    sp_seg_result *r = sp_test_segment(p);
+    *left = part_covered(r, p, t, 2);
+    *right = part_covered(r, p, t, 3);
+    sp_seg_result_free(r);
+    sp_phantom_free(p);
+}
+
 Test(seg_lesions, pedicle_destroyed_on_one_side_is_filled_where_the_other_mirrors)
 {
     /* lytic L1 with its right pedicle and the pedicle's cortex destroyed:
@@ -306,13 +313,10 @@ Test(seg_lesions, pedicle_destroyed_on_one_side_is_filled_where_the_other_mirror
                  " \"vertebrae\": {\"L1\": {\"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_right\"],"
                  " \"body_extent_pct\": 60, \"cortical_breach\": true}}}}",
                  seed[c]);
-        sp_phantom *p = sp_test_phantom(spec);
-        sp_seg_result *r = sp_test_segment(p);
-        double share = part_covered(r, p, 20, 3); /* L1, right pedicle */
+        double left, share; /* L1's pedicles; the right one destroyed */
+        pedicles_covered(spec, 20, &left, &share);
         fprintf(stderr, "seed %d: L1 right pedicle covered %.2f\n", seed[c], share);
         cr_expect_gt(share, 0.40, "seed %d: the destroyed right pedicle covered %.2f", seed[c], share);
-        sp_seg_result_free(r);
-        sp_phantom_free(p);
     }
 }
 
