@@ -937,8 +937,9 @@ static void fill_pedicles(const seg_canon *c, uint8_t *lab, uint8_t *parts, int 
             /* the other side's pedicle, when it is there, is mirrored
              * about the level's own plane of symmetry */
             double mid[3];
-            bool mirror = !doit[k][!s] &&
-                          count_part(c, lab, parts, k, &fr[k], s == 0 ? SP_SEG_PART_PEDICLE_R : SP_SEG_PART_PEDICLE_L) >= PEDICLE_MIRROR_MIN;
+            /* ped[k][!s] still holds: a side's fill adds to its own side
+             * only, and the other side is mirrored only when it was not filled */
+            bool mirror = !doit[k][!s] && ped[k][!s] >= PEDICLE_MIRROR_MIN;
             if (mirror) symmetry_plane(c, lab, k, &fr[k], mid);
             fill_pedicle_side(c, lab, parts, k, &fz[k], s, zr[k][0], zr[k][1], mirror ? mid : NULL);
         }
