@@ -100,21 +100,30 @@ double sc_vox_along(const sc_ctx *c, const double dir[3])
     return s;
 }
 
-bool sc_thick_slices(const sc_ctx *c, const double dir[3])
+/* The grid axis dir crosses fastest (the slice axis for a line along the
+ * body), with the grid spacings sp and each axis' spacing-scaled component
+ * w along dir; true when the two other spacings are at most share of that
+ * axis' (slices clearly thicker than the pixel). */
+static bool slice_axis_of(const sc_ctx *c, const double dir[3], double share, int *ax, double sp[3], double w[3])
 {
     const double *m = c->ct->ijk_to_lps;
-    double sp[3], w[3];
-    int ax = 0;
+    *ax = 0;
     for (int a = 0; a < 3; a++) {
         double col[3] = {m[a], m[4 + a], m[8 + a]};
         sp[a] = sqrt(sp_dot3(col, col));
         w[a] = fabs(sp_dot3(col, dir));
-        if (w[a] > w[ax]) ax = a;
+        if (w[a] > w[*ax]) *ax = a;
     }
-    if (sc_vox_along(c, dir) <= SC_EDGE_MAX_VOX_MM) return false;
     for (int a = 0; a < 3; a++)
-        if (a != ax && sp[a] > 0.5 * sp[ax]) return false;
+        if (a != *ax && sp[a] > share * sp[*ax]) return false;
     return true;
+}
+
+bool sc_thick_slices(const sc_ctx *c, const double dir[3])
+{
+    double sp[3], w[3];
+    int ax;
+    return sc_vox_along(c, dir) > SC_EDGE_MAX_VOX_MM && slice_axis_of(c, dir, 0.5, &ax, sp, w);
 }
 
 /* The highest HU along the line from `in` mm inside the end `end` (side s)
@@ -130,6 +139,70 @@ static double profile_peak(const sc_ctx *c, const double p0[3], const double dir
         if (h > P) P = h, *at = u;
     }
     return P;
+}
+
+/* The spacing along dir between the planes of the grid axis dir crosses
+ * fastest, when that axis' spacing is at least SC_PLATE_SLAB_MIN_MM and the
+ * two others at most 0.6 of it (slices clearly thicker than the pixel). */
+static bool slab_along(const sc_ctx *c, const double dir[3], double *L)
+{
+    double sp[3], w[3];
+    int ax;
+    if (!slice_axis_of(c, dir, 0.6, &ax, sp, w) || sp[ax] < SC_PLATE_SLAB_MIN_MM) return false;
+    *L = sp[ax] * sp[ax] / w[ax]; /* dir . axis = cos * spacing: one slice along dir is spacing / cos */
+    return true;
+}
+
+static double patch_median(const sc_ctx *c, const double p0[3], const double dir[3], double t);
+
+bool sc_plate_slices(const sc_ctx *c)
+{
+    const double *m = c->ct->ijk_to_lps;
+    for (int a = 0; a < 3; a++) {
+        double col[3] = {m[a], m[4 + a], m[8 + a]};
+        if (sqrt(sp_dot3(col, col)) >= SC_PLATE_SLAB_MIN_MM) return true;
+    }
+    return false;
+}
+
+/* The endplate as a thin cortical plate split between two slices. At
+ * slices of 2.5 mm a 1 mm endplate lies within one slice or straddles two;
+ * the slices' HU are the means over their thickness, so where it straddles,
+ * the share of the plate's excess HU in each slice places the surface
+ * within the plate's thickness: the outer slice's excess over the disc
+ * against the inner slice's excess over the cancellous bone two slices in.
+ * The edge level (refine_end) instead puts the end at a fixed place in the
+ * peak slice, up to a slice off where the plate straddles (our label also
+ * takes in the outer, bright slice: heights +2 mm on a box model).
+ * Offsets along the line from the mask end (outward +) at the peak slice
+ * tp, with the disc's value B; patch medians (5 x 5, 1 mm apart) against
+ * noise and trabecular texture. Used only where the slices on both sides
+ * of the pair read flat (cancellous bone inside, disc outside: not a
+ * lesion's gradient or a blastic focus), and either excess is at least
+ * SC_PLATE_SHARE of the peak's contrast (else the plate lies within one
+ * slice, where this gives nothing: false, the edge level stands). */
+static bool plate_straddle(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, double tp,
+                           double tb, double *e)
+{
+    double L;
+    if (!slab_along(c, dir, &L)) return false;
+    double P = patch_median(c, p0, dir, end + s * tp), B = patch_median(c, p0, dir, end + s * tb);
+    double vi = patch_median(c, p0, dir, end + s * (tp - L)), cn = patch_median(c, p0, dir, end + s * (tp - 2 * L));
+    double vo = patch_median(c, p0, dir, end + s * (tp + L)), thr = fmax(SC_PLATE_SHARE * (P - B), SC_PLATE_MIN_HU);
+    double ei = vi - cn, eo = vo - B;
+    if (ei >= thr && ei >= eo) { /* the peak slice is the outer one of the pair */
+        double c3 = patch_median(c, p0, dir, end + s * (tp - 3 * L));
+        if (fabs(c3 - cn) > 0.5 * ei) return false;
+        *e = tp - 0.5 * L + SC_PLATE_MM * (P - B) / (P - B + ei);
+        return true;
+    }
+    if (eo >= thr && vo < P) { /* the peak slice is the inner one */
+        double o2 = patch_median(c, p0, dir, end + s * (tp + 2 * L));
+        if (fabs(o2 - B) > 0.5 * eo) return false;
+        *e = tp + 0.5 * L + SC_PLATE_MM * eo / (eo + P - cn);
+        return true;
+    }
+    return false;
 }
 
 /* Refines one end of a mask extent with the CT profile: the end is placed
@@ -158,7 +231,7 @@ static double profile_peak(const sc_ctx *c, const double p0[3], const double dir
  *    outside or 1.1 voxels inside the mask end. *moved tells whether it
  *    moved. */
 static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3], double end, int s, bool any_vox,
-                         bool *moved)
+                         bool plate, bool *moved)
 {
     *moved = false;
     double vox = sc_vox_along(c, dir);
@@ -199,12 +272,18 @@ static double refine_end(const sc_ctx *c, const double p0[3], const double dir[3
         }
         if (na && acc / na >= B + 0.85 * (P - B)) bias = 0; /* a step edge */
     }
+    double e;
+    if (plate && !ramp && plate_straddle(c, p0, dir, end, s, tp, tb, &e) && e <= 0.6 * vox && e >= -reach * vox) {
+        *moved = true;
+        return end + s * e;
+    }
     double lv = 0.5 * (P + B) + bias * (P - B), prev = P;
     for (double u = tp + 0.1; u <= win_out + 1e-9; u += 0.1) {
         sc_point(p0, dir, end + s * u, dir, 0, dir, 0, p);
         double h = sc_sample_ct(c, p);
         if (h < lv) {
-            double f = (prev - lv) / (prev - h), e = u - 0.1 + 0.1 * f;
+            double f = (prev - lv) / (prev - h);
+            e = u - 0.1 + 0.1 * f;
             if (e > 0.6 * vox || e < -reach * vox) return end;
             *moved = true;
             return end + s * e;
@@ -276,13 +355,13 @@ static double disc_cup_end(const sc_ctx *c, const double p0[3], const double dir
     return end - s * j * vox;
 }
 
-int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, bool central, double *lo,
+int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, int how, double *lo,
                  double *hi)
 {
-    bool ml, mh;
+    bool ml, mh, central = how & SC_HU_CENTRAL, plate = how & SC_HU_PLATE;
     if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
-    *lo = refine_end(c, p0, dir, *lo, -1, false, &ml);
-    *hi = refine_end(c, p0, dir, *hi, +1, false, &mh);
+    *lo = refine_end(c, p0, dir, *lo, -1, false, plate, &ml);
+    *hi = refine_end(c, p0, dir, *hi, +1, false, plate, &mh);
     if (central && !ml) *lo = disc_cup_end(c, p0, dir, *lo, -1, &ml);
     if (central && !mh) *hi = disc_cup_end(c, p0, dir, *hi, +1, &mh);
     return 1 | (ml ? SC_LO_REFINED : 0) | (mh ? SC_HI_REFINED : 0);
@@ -296,8 +375,8 @@ static int extent_hu_any(const sc_ctx *c, int k, const double p0[3], const doubl
 {
     bool ml, mh;
     if (!sc_extent(c, k, true, p0, dir, tmax, lo, hi)) return 0;
-    *lo = refine_end(c, p0, dir, *lo, -1, true, &ml);
-    *hi = refine_end(c, p0, dir, *hi, +1, true, &mh);
+    *lo = refine_end(c, p0, dir, *lo, -1, true, false, &ml);
+    *hi = refine_end(c, p0, dir, *hi, +1, true, false, &mh);
     return 1;
 }
 

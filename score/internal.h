@@ -96,11 +96,20 @@ bool sc_thick_slices(const sc_ctx *c, const double dir[3]);
 #define SC_CUP_SHARE 0.25       /* ... and within this share of the body's difference from the disc */
 #define SC_CUP_MAX_MM 3.0       /* at most this much of the label's end is taken back */
 #define SC_CUP_BONE_HU 110.0    /* the segmentation's bone threshold: a voxel above it is no filled hole */
+#define SC_HU_CENTRAL 1 /* sc_extent_hu's how: the middle line (the disc in a sunken endplate's cup) */
+#define SC_HU_PLATE 2   /* ... and the endplate split between two thick slices (frame.c, plate_straddle) */
+#define SC_PLATE_MM 1.0          /* the endplate's cortical thickness assumed by plate_straddle */
+#define SC_PLATE_SLAB_MIN_MM 2.2 /* plate_straddle at slices at least this thick (2 mm slices measure right without) */
+#define SC_PLATE_SHARE 0.15      /* a slice's excess HU that shows part of the plate, as a share of the peak's contrast */
+#define SC_PLATE_MIN_HU 40.0     /* ... and at least this (twice the phantom's trabecular texture; 15 % of a 1 mm plate) */
+/* Some grid spacing is at least SC_PLATE_SLAB_MIN_MM (frame.c). */
+bool sc_plate_slices(const sc_ctx *c);
 #define SC_LO_REFINED 2 /* sc_extent_hu: the low end was moved to the CT's edge */
 #define SC_HI_REFINED 4
-/* central: a line through the endplates' middle, where the disc can fill a
- * destroyed endplate's cup (disc_cup_end, frame.c). */
-int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, bool central, double *lo,
+/* how: SC_HU_CENTRAL on a line through the endplates' middle, where the
+ * disc can fill a destroyed endplate's cup (disc_cup_end, frame.c);
+ * SC_HU_PLATE where the body holds no lesion (plate_straddle, frame.c). */
+int sc_extent_hu(const sc_ctx *c, int k, const double p0[3], const double dir[3], double tmax, int how, double *lo,
                  double *hi);
 
 /* Refines vertebra k's body frame from its body voxels (frame.c). */
@@ -110,7 +119,10 @@ void sc_frame_refine(const sc_ctx *c, const sp_seg_vertebra *sv, int k, sp_score
 void sc_frame_set_si(sp_score_vertebra *v, const double si[3]);
 
 /* Heights, depth, measuring lines (measure_heights.c). */
-void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v);
+/* plate_model: the body holds no lesion, so its endplates may be placed
+ * from the share of a thin plate split between two thick slices
+ * (SC_HU_PLATE). */
+void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v, bool plate_model);
 
 /* Deep voxels (reference bone, blastic seeds): >= 3 mm and >= this many voxels inside. */
 #define SC_DEEP_VOXELS 1.5

@@ -163,7 +163,7 @@ static int patch_fit(const double *u, const double *v, const double *w, const bo
 #define SC_PATCH_N 7
 #define SC_PATCH_AP_MM 5.0
 #define SC_PATCH_LR_MM 7.0
-static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double p[3], double room, bool central,
+static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double p[3], double room, int how,
                        double *lo, double *hi)
 {
     double rap = fmin(SC_PATCH_AP_MM, room - 2.0);
@@ -176,7 +176,7 @@ static void patch_ends(const sc_ctx *c, const sp_score_vertebra *v, const double
         for (int j = -half; j <= half; j++) {
             double q[3], a2, b2, du = rap * i / half, dv = SC_PATCH_LR_MM * j / half;
             sc_point(p, v->ap, du, v->lr, dv, v->si, 0, q);
-            int got = sc_extent_hu(c, v->k, q, v->si, 60.0, central, &a2, &b2);
+            int got = sc_extent_hu(c, v->k, q, v->si, 60.0, how, &a2, &b2);
             if (!got) continue;
             if (fabs(a2 - *lo) > 3.0 || fabs(b2 - *hi) > 3.0) continue;
             refined[0][m] = (got & SC_LO_REFINED) != 0, refined[1][m] = (got & SC_HI_REFINED) != 0;
@@ -340,7 +340,7 @@ static void riser_ends(const sc_ctx *c, const sp_score_vertebra *v, const riser_
     }
 }
 
-void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
+void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v, bool plate_model)
 {
     sp_score_heights *h = &v->h;
     double lo, hi, p[3], a0, b0;
@@ -386,13 +386,14 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v)
     for (int k = 0; k < 3; k++) {
         double t = lo + frac[k] * h->depth, a, b;
         sc_point(v->centre, v->ap, t, v->si, 0, v->lr, 0, p);
-        if (!sc_extent_hu(c, v->k, p, v->si, 60.0, k == 1, &a, &b)) {
+        int how = (k == 1 ? SC_HU_CENTRAL : 0) | (plate_model ? SC_HU_PLATE : 0);
+        if (!sc_extent_hu(c, v->k, p, v->si, 60.0, how, &a, &b)) {
             snprintf(h->reason, sizeof h->reason, "%s measuring line misses the body mask",
                      k == 0 ? "anterior" : k == 1 ? "middle" : "posterior");
             return;
         }
         double ra = a, rb = b;
-        patch_ends(c, v, p, fmin(t - lo, hi - t), k == 1, &a, &b);
+        patch_ends(c, v, p, fmin(t - lo, hi - t), how, &a, &b);
         if (thick) riser_ends(c, v, rows, t, ra, rb, &a, &b);
         *out[k] = b - a;
         if (k == 2) h->post_lo = a, h->post_hi = b;

@@ -155,7 +155,7 @@ static void frame_check(const sc_ctx *c, sp_score_result *r)
             v->frame_source = e0 <= e1 ? 1 : 2;
         }
         sc_frame_set_si(v, si);
-        sc_measure_heights(c, v);
+        sc_measure_heights(c, v, false);
     }
 }
 
@@ -607,7 +607,7 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
             sc_frame_refine(c, &seg->vert[k], k, v);
         } else {
             sc_frame_refine(c, &seg->vert[k], k, v);
-            sc_measure_heights(c, v);
+            sc_measure_heights(c, v, false);
         }
         sc_trabecular(c, k, v);
         sc_posterior_density(c, k, v);
@@ -619,6 +619,17 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
      * label in c->lesion_out; reads r's reference (fixed) */
     SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
     for (int k = 0; k < nv; k++) sc_measure_lesion(c, k, r, &r->v[k]);
+    /* the lesion-free bodies measured again at thick slices, their endplates
+     * placed from a plate split between two slices where one is
+     * (plate_straddle, frame.c: a model of intact cortex over even
+     * cancellous bone, so not at a lesion's level, where it pulled ends a
+     * slice in: blastic T7's middle height -2.3 mm) */
+    if (sc_plate_slices(c)) {
+        /* omp: iteration k writes only r->v[k] */
+        SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
+        for (int k = 0; k < nv; k++)
+            if (r->v[k].h.ok && r->v[k].les.character == SP_CHAR_NONE) sc_measure_heights(c, &r->v[k], true);
+    }
     gap_check(r);
     collapse(r);
     boundary_check(r);

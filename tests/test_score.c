@@ -423,6 +423,19 @@ Test(score, synthetic_heights_on_a_label_grown_into_the_endplate_voxel)
     }
 }
 
+/* 2.5 mm slices, the label grown from the CT: where the 1 mm endplate
+ * straddles two slices (its surface 0.75 mm into the outer one), the label
+ * also holds the outer slice, brighter than the disc, and the edge level put
+ * that slice's outer half into the body (heights +2.0 mm). The share of
+ * the plate's excess HU in each of the two slices places the surface
+ * (frame.c, plate_straddle): +0.3 mm. */
+Test(score, synthetic_endplate_split_between_two_thick_slices)
+{
+    synth a = {0, 0, 0.75, {0}, 2.5, 200.0, 0}, b = {0, 0, 1.75, {0}, 2.5, 200.0, 0};
+    synth_check(&a, 0.5, 0);
+    synth_check(&b, 0.5, 0);
+}
+
 /* one endplate 25 deg off its neighbours' (straight) column: the axis is
  * not the mean of the two endplates but the intact one's */
 Test(score, synthetic_axis_off_its_neighbours_is_replaced)
@@ -1072,3 +1085,4 @@ Test(score, l5_pedicles_are_not_judged_against_the_sacrum)
                  (int)l5->les.character);
     score_end_to_end_free(p, seg, res);
 }
+
