@@ -158,7 +158,8 @@ static int patch_fit(const double *u, const double *v, const double *w, const bo
  * the voxel) averages out; the quadratic terms keep a concave or collapsed
  * endplate's curvature from biasing the value. An endplate parallel to the
  * slices gains nothing. Kept as measured when fewer than 12 lines give
- * ends within 3 mm of the line's own or of the patch's median ends. Ends the CT's edge did not move are
+ * ends within 3 mm of the line's own, or (a patch that is nearly whole) of
+ * the patch's median ends. Ends the CT's edge did not move are
  * left out of the fit where at least 12 and half of the lines' ends moved. */
 #define SC_PATCH_N 7
 #define SC_PATCH_AP_MM 5.0
