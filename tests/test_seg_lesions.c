@@ -341,6 +341,33 @@ Test(seg_lesions, pedicle_destroyed_beside_a_crushed_body_is_found_by_its_mirror
     sp_phantom_free(p);
 }
 
+Test(seg_lesions, pedicle_gone_from_the_parts_map_is_mirrored_from_the_other_side)
+{
+    /* the default phantom (sample_data/lytic_l1_collapse.json: L1's left
+     * pedicle wholly lytic) with seed-survey seeds 3 and 17: the left side
+     * keeps 0.05 of its neighbours' pedicle voxels in the parts map, but its
+     * zone's unlabelled share stood under 0.15 above theirs, and the intact
+     * right side's zone (placed about a canal read wider by the gone
+     * pedicle) was filled instead: 0.12-0.13 of the left pedicle covered,
+     * posterolateral 0 for 1. Now the left side is filled with the right
+     * pedicle's mirror image (0.39-0.42) and the right side is left alone */
+    static const int seed[2] = {3, 17};
+    for (int c = 0; c < 2; c++) {
+        char spec[700];
+        snprintf(spec, sizeof spec,
+                 "{\"seed\": %d, \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"collapse_shape\": \"wedge\","
+                 " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"], \"body_extent_pct\": 70,"
+                 " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
+                 " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
+                 seed[c]);
+        double left, right;
+        pedicles_covered(spec, 20, &left, &right);
+        fprintf(stderr, "seed %d: L1 pedicles covered L %.2f R %.2f\n", seed[c], left, right);
+        cr_expect_gt(left, 0.30, "seed %d: the gone left pedicle covered %.2f", seed[c], left);
+        cr_expect_gt(right, 0.90, "seed %d: the intact right pedicle covered %.2f", seed[c], right);
+    }
+}
+
 Test(seg_lesions, lumbar_arches_hanging_over_the_disc_below_stay_their_own)
 {
     /* a lumbar lamina, inferior articular process and spinous process reach
