@@ -271,6 +271,55 @@ static void grow(uint8_t *m, const int d[3], uint8_t bit, uint8_t cand, uint8_t 
 
 enum { M_LYTIC = 1, M_BLASTIC = 2, M_LCAND = 4, M_BCAND = 8, M_SURFACE = 16, M_IN = 32 };
 
+/* Drops each 26-connected component of deep sclerotic seeds (M_BLASTIC
+ * where `deep` is set) that holds no 2 x 2 x 2 block of seed voxels. A
+ * cortex or endplate reads one voxel thick above the blastic cut-off, and
+ * where a level's label reaches past it (a crushed or destroyed body's fill
+ * takes in the soft tissue around) it is "deep" and seeded a false
+ * sclerotic component beside a lytic lesion; a sclerotic focus, even a
+ * mixed lesion's island of a few mm, holds such a block somewhere. `er` is
+ * scratch of d's size; stack and comp as for drop_small. */
+static void drop_sheet_seeds(uint8_t *m, const int d[3], const uint8_t *deep, uint8_t *er, int *stack, int *comp)
+{
+    size_t n = (size_t)d[0] * d[1] * d[2];
+    memset(er, 0, n);
+    for (int z = 0; z + 1 < d[2]; z++) /* er: the voxels of such blocks */
+        for (int y = 0; y + 1 < d[1]; y++)
+            for (int x = 0; x + 1 < d[0]; x++) {
+                bool all = true;
+                for (int c = 0; c < 8 && all; c++) {
+                    size_t t = ((size_t)(z + (c >> 2)) * d[1] + (y + ((c >> 1) & 1))) * d[0] + (x + (c & 1));
+                    all = (m[t] & M_BLASTIC) && deep[t];
+                }
+                for (int c = 0; c < 8 && all; c++)
+                    er[((size_t)(z + (c >> 2)) * d[1] + (y + ((c >> 1) & 1))) * d[0] + (x + (c & 1))] = 1;
+            }
+    for (size_t s = 0; s < n; s++) {
+        if (!(m[s] & M_BLASTIC) || !deep[s] || (m[s] & 0x80)) continue;
+        int top = 0, nc = 0;
+        bool block = false;
+        stack[top++] = (int)s;
+        m[s] |= 0x80;
+        while (top > 0) {
+            int q = stack[--top];
+            comp[nc++] = q;
+            block = block || er[q];
+            int x = q % d[0], y = (q / d[0]) % d[1], z = q / (d[0] * d[1]);
+            for (int dz = -1; dz <= 1; dz++)
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int X = x + dx, Y = y + dy, Z = z + dz;
+                        if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
+                        int t = (Z * d[1] + Y) * d[0] + X;
+                        if ((m[t] & M_BLASTIC) && deep[t] && !(m[t] & 0x80)) m[t] |= 0x80, stack[top++] = t;
+                    }
+        }
+        if (!block)
+            for (int i = 0; i < nc; i++) m[comp[i]] &= (uint8_t)~M_BLASTIC;
+    }
+    for (size_t s = 0; s < n; s++) m[s] &= 0x7f;
+}
+
 /* Grows lytic|blastic into interior voxels holding either candidate that
  * touch either kind (26-neighbours); a voxel becomes the kind of its own
  * candidate. */
@@ -331,7 +380,8 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
     uint8_t *m = calloc(n, 1);
     int *stack = malloc(n * sizeof *stack), *comp = malloc(n * sizeof *comp);
     int64_t *hl = calloc(HBINS, sizeof *hl), *hb = calloc(HBINS, sizeof *hb);
-    if (!m || !stack || !comp || !hl || !hb) {
+    uint8_t *deep = calloc(n, 1), *er = malloc(n); /* deep sclerotic seeds (open_seeds) */
+    if (!m || !stack || !comp || !hl || !hb || !deep || !er) {
         L->character = SP_CHAR_NOT_ASSESSED;
         snprintf(L->reason, sizeof L->reason, "out of memory");
         goto done;
@@ -362,16 +412,20 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                  * one voxel deep, and a mixed lesion grew through it */
                 if (ct[i] > r->blastic_thr && inside_v(c, v, v->label, X, Y, Z, r2, false)) {
                     f |= M_BCAND;
-                    if (inside_v(c, v, v->label, X, Y, Z, rd, true)) f |= M_BLASTIC;
+                    if (inside_v(c, v, v->label, X, Y, Z, rd, true)) f |= M_BLASTIC, deep[((size_t)z * d[1] + y) * d[0] + x] = 1;
                 }
                 int pi = posterior_index(parts[i]);
-                if (pi >= 0 && dense[pi] && !surf && ct[i] > r->blastic_thr) f |= M_BCAND | M_BLASTIC; /* dense_parts */
+                if (pi >= 0 && dense[pi] && !surf && ct[i] > r->blastic_thr) { /* dense_parts: whatever their shape */
+                    f |= M_BCAND | M_BLASTIC;
+                    deep[((size_t)z * d[1] + y) * d[0] + x] = 0;
+                }
                 m[((size_t)z * d[1] + y) * d[0] + x] = f;
             }
     /* a seed component must also span about 3 voxels each way (27 voxels):
      * smaller ones cannot be told from partial volume at coarse grids */
     int64_t minvox = (int64_t)ceil(SP_LESION_MIN_ML / c->vox_ml);
     if (minvox < SC_MIN_SEED_VOXELS) minvox = SC_MIN_SEED_VOXELS;
+    drop_sheet_seeds(m, d, deep, er, stack, comp);
     drop_small(m, d, M_LYTIC, minvox, stack, comp);
     drop_small(m, d, M_BLASTIC, minvox, stack, comp);
     {
@@ -515,5 +569,5 @@ void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_scor
                 }
     }
 done:
-    free(m), free(stack), free(comp), free(hl), free(hb);
+    free(m), free(stack), free(comp), free(hl), free(hb), free(deep), free(er);
 }
