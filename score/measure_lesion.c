@@ -219,28 +219,37 @@ static void dense_parts(const sp_score_result *r, int k, bool dense[3], char *no
     }
 }
 
+/* Collects into comp the 26-connected component from voxel s of voxels
+ * holding `bit` (and, with `only`, set there), marking each with 0x80 (the
+ * caller clears it); returns its size. */
+static int flood(uint8_t *m, const int d[3], size_t s, uint8_t bit, const uint8_t *only, int *stack, int *comp)
+{
+    int top = 0, nc = 0;
+    stack[top++] = (int)s;
+    m[s] |= 0x80;
+    while (top > 0) {
+        int q = stack[--top];
+        comp[nc++] = q;
+        int x = q % d[0], y = (q / d[0]) % d[1], z = q / (d[0] * d[1]);
+        for (int dz = -1; dz <= 1; dz++)
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int X = x + dx, Y = y + dy, Z = z + dz;
+                    if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
+                    int t = (Z * d[1] + Y) * d[0] + X;
+                    if ((m[t] & bit) && (!only || only[t]) && !(m[t] & 0x80)) m[t] |= 0x80, stack[top++] = t;
+                }
+    }
+    return nc;
+}
+
 /* Removes 26-connected components of (m & bit) smaller than minvox. */
 static void drop_small(uint8_t *m, const int d[3], uint8_t bit, int64_t minvox, int *stack, int *comp)
 {
     size_t n = (size_t)d[0] * d[1] * d[2];
     for (size_t s = 0; s < n; s++) {
         if (!(m[s] & bit) || (m[s] & 0x80)) continue;
-        int top = 0, nc = 0;
-        stack[top++] = (int)s;
-        m[s] |= 0x80;
-        while (top > 0) {
-            int q = stack[--top];
-            comp[nc++] = q;
-            int x = q % d[0], y = (q / d[0]) % d[1], z = q / (d[0] * d[1]);
-            for (int dz = -1; dz <= 1; dz++)
-                for (int dy = -1; dy <= 1; dy++)
-                    for (int dx = -1; dx <= 1; dx++) {
-                        int X = x + dx, Y = y + dy, Z = z + dz;
-                        if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
-                        int t = (Z * d[1] + Y) * d[0] + X;
-                        if ((m[t] & bit) && !(m[t] & 0x80)) m[t] |= 0x80, stack[top++] = t;
-                    }
-        }
+        int nc = flood(m, d, s, bit, NULL, stack, comp);
         if (nc < minvox)
             for (int i = 0; i < nc; i++) m[comp[i]] &= (uint8_t)~bit;
     }
@@ -296,24 +305,9 @@ static void drop_sheet_seeds(uint8_t *m, const int d[3], const uint8_t *deep, ui
             }
     for (size_t s = 0; s < n; s++) {
         if (!(m[s] & M_BLASTIC) || !deep[s] || (m[s] & 0x80)) continue;
-        int top = 0, nc = 0;
+        int nc = flood(m, d, s, M_BLASTIC, deep, stack, comp);
         bool block = false;
-        stack[top++] = (int)s;
-        m[s] |= 0x80;
-        while (top > 0) {
-            int q = stack[--top];
-            comp[nc++] = q;
-            block = block || er[q];
-            int x = q % d[0], y = (q / d[0]) % d[1], z = q / (d[0] * d[1]);
-            for (int dz = -1; dz <= 1; dz++)
-                for (int dy = -1; dy <= 1; dy++)
-                    for (int dx = -1; dx <= 1; dx++) {
-                        int X = x + dx, Y = y + dy, Z = z + dz;
-                        if (X < 0 || Y < 0 || Z < 0 || X >= d[0] || Y >= d[1] || Z >= d[2]) continue;
-                        int t = (Z * d[1] + Y) * d[0] + X;
-                        if ((m[t] & M_BLASTIC) && deep[t] && !(m[t] & 0x80)) m[t] |= 0x80, stack[top++] = t;
-                    }
-        }
+        for (int i = 0; i < nc && !block; i++) block = er[comp[i]];
         if (!block)
             for (int i = 0; i < nc; i++) m[comp[i]] &= (uint8_t)~M_BLASTIC;
     }
