@@ -15,6 +15,7 @@
 #include "phantom/sp_phantom.h"
 #include "score/sp_score.h"
 #include "segment/sp_segment.h"
+#include "support/phantom_util.h"
 #include "support/test_util.h"
 
 static char tmp[512];
@@ -697,11 +698,9 @@ Test(score, wedge_and_scan_edge_give_no_translation)
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;
-    score_end_to_end("{\"seed\": 3, \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"collapse_shape\": \"wedge\","
-                     " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"], \"body_extent_pct\": 70,"
-                     " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
-                     " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
-                     &p, &seg, &res);
+    char *spec = sp_test_sample_spec("lytic_l1_collapse", 3);
+    score_end_to_end(spec, &p, &seg, &res);
+    free(spec);
     for (int k = 0; k < res->nvert; k++)
         cr_expect(!(res->v[k].translation_mm >= SP_SINS_TRANSLATION_MM), "%s: translation %.1f mm counted (none generated)",
                   res->v[k].name, res->v[k].translation_mm);
@@ -983,8 +982,8 @@ Test(score, crushed_lytic_body_cortex_is_not_a_sclerotic_lesion_end_to_end)
      * default phantom's spec, cropped, seed 17): the collapsed body's label
      * reaches past its cortex into the soft tissue around, so the cortex,
      * a voxel thick above the blastic cut-off, lay 3 mm inside the label
-     * and seeded 0.6 ml of sclerotic bone: mixed for lytic (seed survey: 5
-     * of 100 lytic lesions, all at collapsed bodies) */
+     * and seeded 0.6 ml of sclerotic bone: mixed for lytic (seed survey: 4
+     * of 100 lesions, all at collapsed lytic bodies) */
     sp_phantom *p = NULL;
     sp_seg_result *seg = NULL;
     sp_score_result *res = NULL;

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "phantom/sp_phantom.h"
 #include "segment/sp_segment.h"
@@ -353,15 +354,10 @@ Test(seg_lesions, pedicle_gone_from_the_parts_map_is_mirrored_from_the_other_sid
      * pedicle's mirror image (0.39-0.42) and the right side is left alone */
     static const int seed[2] = {3, 17};
     for (int c = 0; c < 2; c++) {
-        char spec[700];
-        snprintf(spec, sizeof spec,
-                 "{\"seed\": %d, \"vertebrae\": {\"L1\": {\"collapse_pct\": 55, \"collapse_shape\": \"wedge\","
-                 " \"lesion\": {\"type\": \"lytic\", \"parts\": [\"body\", \"pedicle_left\"], \"body_extent_pct\": 70,"
-                 " \"cortical_breach\": true, \"paravertebral_mm\": 12, \"paravertebral_side\": \"left\","
-                 " \"epidural_bilsky\": \"1b\", \"epidural_side\": \"anterior\"}}}}",
-                 seed[c]);
+        char *spec = sp_test_sample_spec("lytic_l1_collapse", seed[c]);
         double left, right;
         pedicles_covered(spec, 20, &left, &right);
+        free(spec);
         fprintf(stderr, "seed %d: L1 pedicles covered L %.2f R %.2f\n", seed[c], left, right);
         cr_expect_gt(left, 0.30, "seed %d: the gone left pedicle covered %.2f", seed[c], left);
         cr_expect_gt(right, 0.90, "seed %d: the intact right pedicle covered %.2f", seed[c], right);

@@ -1,8 +1,13 @@
 /* phantom_util.c - see phantom_util.h. */
 #include "phantom_util.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "test_util.h"
 
 sp_phantom *sp_test_phantom(const char *json)
 {
@@ -13,6 +18,24 @@ sp_phantom *sp_test_phantom(const char *json)
     cr_assert_eq(sp_phantom_generate(s, &p, &e), SP_OK, "%s", e.msg);
     sp_phantom_spec_free(s);
     return p;
+}
+
+char *sp_test_sample_spec(const char *name, int seed)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/sample_data/%s.json", SP_SOURCE_DIR, name);
+    size_t len = 0;
+    char *text = sp_test_read_file(path, &len);
+    cr_assert_not_null(text, "cannot read %s", path);
+    cJSON *spec = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(spec, "%s is not JSON", path);
+    cJSON_DeleteItemFromObject(spec, "seed");
+    cJSON_AddNumberToObject(spec, "seed", seed);
+    char *json = cJSON_PrintUnformatted(spec);
+    cJSON_Delete(spec);
+    cr_assert_not_null(json);
+    return json;
 }
 
 sp_seg_result *sp_test_segment(const sp_phantom *p)

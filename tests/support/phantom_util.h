@@ -10,6 +10,11 @@
  * or generator's message on failure. Free with sp_phantom_free. */
 sp_phantom *sp_test_phantom(const char *json);
 
+/* The JSON of the suite's spec sample_data/<name>.json with its seed set to
+ * seed (a survey's other seed of a suite phantom); aborts the test when the
+ * file cannot be read or parsed. Free with free. */
+char *sp_test_sample_spec(const char *name, int seed);
+
 /* The phantom's CT segmented with the default options; aborts the test with
  * the segmentation's message on failure. Free with sp_seg_result_free. */
 sp_seg_result *sp_test_segment(const sp_phantom *p);
