@@ -868,11 +868,12 @@ static int both_pedicles_gone(const int64_t (*ped)[2], const int64_t *cnt, const
  * zone share stood under 0.15 above the neighbours' and whose other side's
  * mirror image landed partly on the remnant was never filled (lytic L1,
  * survey seeds 3 and 17: 0.05 of the neighbours' voxels; seed 89: filled,
- * held out). Intact sides read 0.11 or more (a level beside a crushed one:
- * L4 of lytic_l2_crush seed 5, L1 beside a crushed L2 0.13-0.16) except
- * beside the sacrum (L5's parts map lacks a pedicle on one side on 18 of
- * 248 normal sides), at a level the scan cuts, or where a neighbour is cut
- * (T1, C7), all left out. */
+ * held out). Intact sides with such a zone share read 0.11 or more (L4 of
+ * lytic_l2_crush seed 5; L1 above its crushed L2 0.13-0.28), except beside
+ * the sacrum (L5's parts map lacks a pedicle on one side on 18 of 248
+ * normal sides), at a level the scan cuts, or where a neighbour is cut (T1,
+ * C7), all left out; an intact side that meets the rule takes only
+ * unlabelled tissue in its mirror image (fresh seed 109's T6: no lesion). */
 #define ONE_PEDICLE_SHARE 0.08
 static bool one_pedicle_gone(const int64_t (*ped)[2], const double (*gap)[2], int nlv, int k, int s,
                              const sp_seg_vertebra *vert)
