@@ -368,9 +368,17 @@ static void withdraw_heights(sp_score_vertebra *v, const char *why)
     v->h.expected = v->h.collapse_pct = NAN, v->h.genant = -1, v->h.shape = "not assessed";
 }
 
+/* The posterior line much shorter than both others while they agree (sign 4
+ * below). */
+static bool posterior_line_alone_short(const sp_score_heights *h)
+{
+    double a = h->anterior, m = h->middle, p = h->posterior;
+    return p < (1.0 - SP_ODD_LINE_FRAC) * fmin(a, m) && fabs(a - m) <= SP_ODD_AGREE_FRAC * fmax(a, m);
+}
+
 /* A collapse read next to a doubtful boundary is most likely the
  * segmentation's cut in the wrong place, not a fracture; it is withdrawn,
- * with the reason, rather than reported. Two signs (a neighbour that is
+ * with the reason, rather than reported. The signs (a neighbour that is
  * partial, cut by the scan, or the sacrum does not count):
  *  1. the neighbour's own body could not be measured (frame not fitted,
  *     centre outside its mask, lines leaving the body): where tumour fills
@@ -387,12 +395,21 @@ static void withdraw_heights(sp_score_vertebra *v, const char *why)
  *  3. next to a vertebra the scan cuts, its endplates more than
  *     SP_EDGE_TILT_DEG apart: its label holds pieces of the cut one
  *     (osteoporotic seed 3: T1 under a cut C7, endplates 26 deg apart,
- *     read 15.4 / 18.3 / 4.6 mm for 16.5 / 16 / 16.5, a grade 3 collapse). */
+ *     read 15.4 / 18.3 / 4.6 mm for 16.5 / 16 / 16.5, a grade 3 collapse);
+ *  4. (where no neighbour's sign applies) the posterior line alone is
+ *     short, by SP_ODD_LINE_FRAC of both others,
+ *     while the anterior and middle agree (within SP_ODD_AGREE_FRAC): no
+ *     fracture shape has this (a wedge shortens the front, a biconcave body
+ *     the middle, a crush all three); it is the back line clipped where the
+ *     label's posterior wall is cut by the canal or an endplate tilted at the
+ *     back (fresh survey seeds: C7-T1 region and L5, 16.9 / 16.7 / 2.8 mm,
+ *     17.1 / 17.4 / 10.1 mm and 24.9 / 29.8 / 10.4 mm at normal bodies read
+ *     as grade 3). */
 static void boundary_check(sp_score_result *r)
 {
     int n = r->nvert;
     /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself;
-     * 4: endplates far apart next to a vertebra the scan cuts */
+     * 4: endplates far apart next to a vertebra the scan cuts; 5: the posterior line alone short */
     int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
     double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
     neighbour_posterior(r, nbref);
@@ -425,6 +442,8 @@ static void boundary_check(sp_score_result *r)
                 if (lesion(w) && !withdraw[j]) withdraw[j] = 3, nb[j] = k, line[j] = i, excess[j] = ex;
             }
         }
+        /* last: a neighbour's sign names the cause more precisely */
+        if (!withdraw[k] && posterior_line_alone_short(&v->h)) withdraw[k] = 5, nb[k] = k;
     }
     static const char *lname[3] = {"anterior", "middle", "posterior"};
     for (int k = 0; k < n; k++) {
@@ -447,6 +466,12 @@ static void boundary_check(sp_score_result *r)
                      "its %s height reads %.1f mm over its neighbours' (%.1f / %.1f / %.1f mm) while %s next to it reads "
                      "a collapse: its label holds part of %s (collapse only shortens a body)",
                      lname[line[k]], excess[k], v->h.anterior, v->h.middle, v->h.posterior, w->name, w->name);
+        else if (withdraw[k] == 5)
+            snprintf(why, sizeof why,
+                     "a %.0f %% loss was read (%.1f / %.1f / %.1f mm) on the posterior line alone, the anterior and "
+                     "middle agreeing: no fracture shortens only the back of a body; the posterior line most likely "
+                     "left the label's body (its wall cut by the canal or a tilted endplate)",
+                     v->h.collapse_pct, v->h.anterior, v->h.middle, v->h.posterior);
         else
             snprintf(why, sizeof why,
                      "a %.0f %% loss was read (%.1f / %.1f / %.1f mm) with its endplates %.0f deg apart, next to %s, "

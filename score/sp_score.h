@@ -58,6 +58,8 @@ extern "C" {
 #define SP_FRAME_NEIGHBOUR_DEG 8.0      /* own SI axis further than this from its neighbours' mean: not trusted */
 #define SP_EDGE_TILT_DEG 20.0           /* endplates this far apart next to a vertebra the scan cuts: label holds pieces of it */
 #define SP_TALL_MIN_MM 2.5               /* a neighbour's line this much over its neighbours' (and half the loss): boundary misplaced */
+#define SP_ODD_LINE_FRAC 0.3          /* posterior line this much shorter than both others (they agreeing): its line left the body */
+#define SP_ODD_AGREE_FRAC 0.2         /* anterior and middle within this share of the taller: they agree */
 #define SP_GAP_MISS_MM 4.0              /* a lesion level's height this much under the room its neighbours leave: label misses body */
 
 /* ---- Rule types ----------------------------------------------------------- */

@@ -744,6 +744,52 @@ static void osteoporotic_normal_bodies_not_fractured(int seed)
     score_end_to_end_free(p, seg, res);
 }
 
+/* Fresh survey seeds read a grade 3 collapse at a normal body on the
+ * posterior line alone, the anterior and middle agreeing: T1 of the lytic L1
+ * collapse with seed 101 (16.9 / 16.7 / 2.8 mm for 16.5 / 16 / 16.5, the
+ * line clipped under the C7 the scan cuts), T2 of the held-out lytic T4 with
+ * seed 113 (17.1 / 17.4 / 10.1 mm) and L5 of the held-out blastic L3 with
+ * seed 113 (24.9 / 29.8 / 10.3 mm, above the sacrum). No fracture shortens
+ * only the back of a body: the collapse is withdrawn, with the reason
+ * (score.c, boundary_check sign 4), and the real fracture keeps its grade. */
+Test(score, posterior_line_alone_short_is_withdrawn_not_a_fracture)
+{
+    static const struct {
+        const char *spec, *level, *fractured; /* fractured: the one level with a generated collapse, or NULL */
+        int seed;
+    } cases[] = {
+        {"lytic_l1_collapse", "T1", "L1", 101},
+        {"lytic_t4_left", "T2", NULL, 113},
+        {"blastic_l3_spinous", "L5", NULL, 113},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sp_phantom *p = NULL;
+        sp_seg_result *seg = NULL;
+        sp_score_result *res = NULL;
+        char *spec = sp_test_sample_spec(cases[c].spec, cases[c].seed);
+        score_end_to_end(spec, &p, &seg, &res);
+        free(spec);
+        for (int k = 0; k < res->nvert; k++) {
+            const sp_score_vertebra *v = &res->v[k];
+            if (v->label == 26 || (cases[c].fractured && !strcmp(v->name, cases[c].fractured))) continue;
+            cr_expect(!v->h.ok || v->h.genant == 0, "%s seed %d, %s: grade %d (%.1f / %.1f / %.1f mm) on a normal body",
+                      cases[c].spec, cases[c].seed, v->name, v->h.genant, v->h.anterior, v->h.middle, v->h.posterior);
+        }
+        const sp_score_vertebra *v = level_named(res, cases[c].level);
+        cr_assert_not_null(v, "%s seed %d: %s missing", cases[c].spec, cases[c].seed, cases[c].level);
+        if (!v->h.ok)
+            cr_expect(strstr(v->h.reason, "posterior line alone") != NULL, "%s seed %d, %s withdrawn for another reason: %s",
+                      cases[c].spec, cases[c].seed, v->name, v->h.reason);
+        if (cases[c].fractured) {
+            const sp_score_vertebra *f = level_named(res, cases[c].fractured);
+            cr_assert_not_null(f);
+            cr_expect(f->h.ok && f->h.genant >= 2, "%s seed %d, %s: fracture lost, grade %d (%s)", cases[c].spec,
+                      cases[c].seed, f->name, f->h.genant, f->h.reason);
+        }
+        score_end_to_end_free(p, seg, res);
+    }
+}
+
 /* Seed 3 of the same spec: T1, under the C7 the scan cuts, has endplates
  * 26 deg apart and read 15.4 / 18.3 / 4.6 mm for 16.5 / 16 / 16.5 (a false
  * grade 3): its label holds pieces of C7, and the collapse is withdrawn. */

@@ -10,7 +10,8 @@
  * or generator's message on failure. Free with sp_phantom_free. */
 sp_phantom *sp_test_phantom(const char *json);
 
-/* The JSON of the suite's spec sample_data/<name>.json with its seed set to
+/* The JSON of the suite's spec sample_data/<name>.json (else the held-out
+ * bench/heldout/<name>.json) with its seed set to
  * seed (a survey's other seed of a suite phantom); aborts the test when the
  * file cannot be read or parsed. Free with free. */
 char *sp_test_sample_spec(const char *name, int seed);
