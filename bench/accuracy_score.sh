@@ -136,7 +136,10 @@ print(f'\n## Held-out phantoms\n\nWritten after the rules and thresholds were se
       f'lytic_l2_crush\'s L2 unmeasured, so for that rule they are no longer held out. Session 18 developed '
       f'its test for sheet-like sclerotic seeds on lytic_l2_crush and lytic_l1_collapse with survey seeds, and its one-pedicle '
       f'rule\'s guard (an implausibly large other pedicle) on a lytic_l2_crush variant with seed 21 (a test), so '
-      f'lytic_l2_crush is no longer held out for those rules; neither changed a value of these tables.')
+      f'lytic_l2_crush is no longer held out for those rules; neither changed a value of these tables. Session 19\'s '
+      f'withdrawal of collapses whose end lines left the body (posterior line alone short, lines\' wedge far over the '
+      f'endplates\' angle, overlong posterior wall) came from survey seeds of lytic_t4_left, blastic_l3_spinous and '
+      f'the suite\'s osteoporotic spec; it changed no value of these tables.')
 table('truth_labels', heldout, 'held out, truth labels'); table('end_to_end', heldout, 'held out, end to end')
 PY
 # Real CT (3 mm) with its TotalSegmentator labels, when the shared data is there.

@@ -434,7 +434,10 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     num(x, "posterolateral_pct", SP_POSTEROLATERAL_PCT), num(x, "wbb_min_ml", SP_WBB_MIN_ML);
     num(x, "wbb_superficial_mm", SP_WBB_SUPERFICIAL_MM), num(x, "lesion_min_ml", SP_LESION_MIN_ML);
     num(x, "frame_neighbour_deg", SP_FRAME_NEIGHBOUR_DEG), num(x, "mask_size_lo", SP_MASK_SIZE_LO);
-    num(x, "gap_miss_mm", SP_GAP_MISS_MM);
+    num(x, "gap_miss_mm", SP_GAP_MISS_MM), num(x, "edge_tilt_deg", SP_EDGE_TILT_DEG);
+    num(x, "tall_min_mm", SP_TALL_MIN_MM), num(x, "odd_line_frac", SP_ODD_LINE_FRAC);
+    num(x, "odd_agree_frac", SP_ODD_AGREE_FRAC), num(x, "wall_long_frac", SP_WALL_LONG_FRAC);
+    num(x, "wedge_endplate_deg", SP_WEDGE_ENDPLATE_DEG);
     num(x, "sagittal_scatter_deg", r->sagittal_scatter_deg), num(x, "sins_sagittal_deviation_deg", r->sagittal_thr_deg);
     num(x, "mask_size_hi", SP_MASK_SIZE_HI), num(x, "mask_voxels_hi", SP_MASK_VOXELS_HI);
     num(x, "reference_trabecular_hu", r->ref_hu), num(x, "reference_sigma_hu", r->ref_sigma);

@@ -790,6 +790,54 @@ Test(score, posterior_line_alone_short_is_withdrawn_not_a_fracture)
     }
 }
 
+/* The suite's osteoporotic spec with survey seeds 89 and 109: normal
+ * bodies read grade 3 where one end line left the body. T9 (seed 89) read
+ * 3.2 / 21.5 / 21.5 mm and T3 (seed 109) 11.2 / 18.4 / 19.6 mm, wedges of
+ * 45 and 34 deg between endplates fitted 0.1 and 1.8 deg apart: a real
+ * wedge tilts its endplates, so these collapses are withdrawn with the
+ * reason (boundary_check sign 5). L5 (seed 109) read 27.8 / 26.9 / 37.0 mm,
+ * and its 37 mm posterior line, 1.38x its neighbours', was taken as the
+ * intact wall, a 27 % loss: a wall that long is not the reference
+ * (collapse(), SP_WALL_LONG_FRAC), and L5 reads grade 0. T12 and L1 keep
+ * their fractures. */
+Test(score, end_lines_that_left_the_body_give_no_fracture)
+{
+    static const int seeds[] = {89, 109};
+    for (size_t c = 0; c < sizeof seeds / sizeof seeds[0]; c++) {
+        sp_phantom *p = NULL;
+        sp_seg_result *seg = NULL;
+        sp_score_result *res = NULL;
+        char *spec = sp_test_sample_spec("osteoporotic_fracture", seeds[c]);
+        score_end_to_end(spec, &p, &seg, &res);
+        free(spec);
+        for (int k = 0; k < res->nvert; k++) {
+            const sp_score_vertebra *v = &res->v[k];
+            if (v->label == 26) continue;
+            if (!strcmp(v->name, "T12") || !strcmp(v->name, "L1")) {
+                cr_expect(v->h.ok && v->h.genant >= 1, "seed %d, %s: fracture lost (%s)", seeds[c], v->name, v->h.reason);
+                continue;
+            }
+            cr_expect(!v->h.ok || v->h.genant == 0, "seed %d, %s: grade %d (%.1f / %.1f / %.1f mm, expected %.1f: %s)",
+                      seeds[c], v->name, v->h.genant, v->h.anterior, v->h.middle, v->h.posterior, v->h.expected,
+                      v->h.expected_source);
+        }
+        const sp_score_vertebra *odd = level_named(res, seeds[c] == 89 ? "T9" : "T3");
+        cr_assert_not_null(odd);
+        if (!odd->h.ok)
+            cr_expect(strstr(odd->h.reason, "wedge") != NULL, "seed %d, %s withdrawn for another reason: %s", seeds[c],
+                      odd->name, odd->h.reason);
+        if (seeds[c] == 109) {
+            const sp_score_vertebra *l5 = level_named(res, "L5");
+            cr_assert_not_null(l5);
+            cr_expect(l5->h.ok, "seed 109, L5 not measured: %s", l5->h.reason);
+            if (l5->h.posterior > 30)
+                cr_expect(strstr(l5->h.expected_source, "overlong") != NULL, "seed 109, L5 reference: %s",
+                          l5->h.expected_source);
+        }
+        score_end_to_end_free(p, seg, res);
+    }
+}
+
 /* Seed 3 of the same spec: T1, under the C7 the scan cuts, has endplates
  * 26 deg apart and read 15.4 / 18.3 / 4.6 mm for 16.5 / 16 / 16.5 (a false
  * grade 3): its label holds pieces of C7, and the collapse is withdrawn. */
