@@ -322,8 +322,8 @@ static void neighbour_height(const sp_score_result *r, double *nbh)
 
 /* Expected height: own posterior height when the posterior wall is intact
  * (>= 90 % of the median posterior height of up to two levels each side,
- * and not over SP_WALL_LONG_FRAC of their median height), else the mean posterior height of
- * the nearest unaffected neighbours. */
+ * and not over SP_WALL_LONG_FRAC of their median height), else the mean
+ * posterior height of the nearest unaffected neighbours. */
 static void collapse(sp_score_result *r)
 {
     int n = r->nvert;
@@ -435,7 +435,7 @@ static double wedge_angle_deg(const sp_score_heights *h)
  *     fracture shape has this (a wedge shortens the front, a biconcave body
  *     the middle, a crush all three); it is the back line clipped where the
  *     label's posterior wall is cut by the canal or an endplate tilted at the
- *     back (fresh survey seeds: C7-T1 region and L5, 16.9 / 16.7 / 2.8 mm,
+ *     back (survey seeds 101 and 113: C7-T1 region and L5, 16.9 / 16.7 / 2.8 mm,
  *     17.1 / 17.4 / 10.1 mm and 24.9 / 29.8 / 10.4 mm at normal bodies read
  *     as grade 3);
  *  5. (likewise last) the end lines imply a wedge SP_WEDGE_ENDPLATE_DEG more
@@ -448,7 +448,8 @@ static void boundary_check(sp_score_result *r)
 {
     int n = r->nvert;
     /* 0 keep; 1 withdrawn: neighbour unmeasurable; 2: neighbour too tall on the short line; 3: too tall itself;
-     * 4: endplates far apart next to a vertebra the scan cuts; 5: the posterior line alone short */
+     * 4: endplates far apart next to a vertebra the scan cuts; 5: the posterior line alone short;
+     * 6: the end lines' wedge far over the endplates' angle */
     int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
     double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
     neighbour_posterior(r, nbref);

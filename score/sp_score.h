@@ -61,7 +61,7 @@ extern "C" {
 #define SP_ODD_LINE_FRAC 0.3          /* posterior line this much shorter than both others (they agreeing): its line left the body */
 #define SP_ODD_AGREE_FRAC 0.2         /* anterior and middle within this share of the taller: they agree */
 #define SP_WEDGE_ENDPLATE_DEG 17.0    /* end lines' wedge this far over the endplates' angle: an end line left the body */
-#define SP_WALL_LONG_FRAC 1.3         /* own posterior wall over this x its neighbours': not the reference (line left the body) */
+#define SP_WALL_LONG_FRAC 1.3         /* own posterior wall over this x its neighbours' median line: not the reference */
 #define SP_GAP_MISS_MM 4.0              /* a lesion level's height this much under the room its neighbours leave: label misses body */
 
 /* ---- Rule types ----------------------------------------------------------- */
