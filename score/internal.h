@@ -100,6 +100,8 @@ bool sc_thick_slices(const sc_ctx *c, const double dir[3]);
 #define SC_HU_PLATE 2   /* ... and the endplate split between two thick slices (frame.c, plate_straddle) */
 #define SC_PLATE_MM 1.0          /* the endplate's cortical thickness assumed by plate_straddle */
 #define SC_PLATE_SLAB_MIN_MM 2.2 /* plate_straddle at slices at least this thick (2 mm slices measure right without) */
+#define SC_FRONT_LINE_FRAC 0.15  /* the anterior measuring line lies at this share of the AP depth from the front */
+#define SC_BACK_LINE_FRAC 0.85   /* ... and the posterior line at this share */
 #define SC_PLATE_SHARE 0.15      /* a slice's excess HU that shows part of the plate, as a share of the peak's contrast */
 #define SC_PLATE_MIN_HU 40.0     /* ... and at least this (twice the phantom's trabecular texture; 15 % of a 1 mm plate) */
 /* Some grid spacing is at least SC_PLATE_SLAB_MIN_MM (frame.c). */

@@ -367,7 +367,7 @@ void sc_measure_heights(const sc_ctx *c, sp_score_vertebra *v, bool plate_model)
 {
     sp_score_heights *h = &v->h;
     double lo, hi, p[3], a0, b0;
-    static const double frac[3] = {0.15, 0.50, 0.85};
+    static const double frac[3] = {SC_FRONT_LINE_FRAC, 0.50, SC_BACK_LINE_FRAC};
     double *out[3] = {&h->anterior, &h->middle, &h->posterior};
     h->ok = h->lines_left_body = h->boundary_doubt = false;
     h->expected = h->collapse_pct = NAN;

@@ -288,24 +288,11 @@ static void gap_check(sp_score_result *r)
     }
 }
 
-/* Per level: the median posterior height of up to two measured levels each
- * side (not the sacrum); NAN where there are none. */
-static void neighbour_posterior(const sp_score_result *r, double *nbref)
-{
-    for (int k = 0; k < r->nvert; k++) {
-        double a[4];
-        int m = 0;
-        for (int j = k - 2; j <= k + 2; j++)
-            if (j != k && j >= 0 && j < r->nvert && r->v[j].h.ok && r->v[j].label != 26) a[m++] = r->v[j].h.posterior;
-        nbref[k] = sc_median(a, m);
-    }
-}
-
 /* Per level: the median, over up to two measured levels each side (not the
- * sacrum), of each one's median line height: one clipped line of a
- * neighbour (a level the scan cuts, a line that left its body) does not
- * move it. NAN where there are none. */
-static void neighbour_height(const sp_score_result *r, double *nbh)
+ * sacrum), of each one's posterior height, or with median_line of each one's
+ * median line (one clipped line of a neighbour, at a level the scan cuts or
+ * a line that left its body, does not move it); NAN where there are none. */
+static void neighbour_median(const sp_score_result *r, bool median_line, double *out)
 {
     for (int k = 0; k < r->nvert; k++) {
         double a[4];
@@ -314,9 +301,9 @@ static void neighbour_height(const sp_score_result *r, double *nbh)
             if (j == k || j < 0 || j >= r->nvert || !r->v[j].h.ok || r->v[j].label == 26) continue;
             const sp_score_heights *h = &r->v[j].h;
             double l[3] = {h->anterior, h->middle, h->posterior};
-            a[m++] = sc_median(l, 3);
+            a[m++] = median_line ? sc_median(l, 3) : h->posterior;
         }
-        nbh[k] = sc_median(a, m);
+        out[k] = sc_median(a, m);
     }
 }
 
@@ -328,8 +315,8 @@ static void collapse(sp_score_result *r)
 {
     int n = r->nvert;
     double nbref[SP_SEG_MAX_VERT], nbh[SP_SEG_MAX_VERT];
-    neighbour_posterior(r, nbref);
-    neighbour_height(r, nbh);
+    neighbour_median(r, false, nbref);
+    neighbour_median(r, true, nbh);
     for (int k = 0; k < n; k++) {
         sp_score_heights *h = &r->v[k].h;
         if (!h->ok) continue;
@@ -403,10 +390,10 @@ static bool posterior_line_alone_short(const sp_score_heights *h)
 }
 
 /* The wedge the end lines imply: their height difference over the AP
- * distance between them (15 % and 85 % of the depth). */
+ * distance between them. */
 static double wedge_angle_deg(const sp_score_heights *h)
 {
-    return atan2(fabs(h->posterior - h->anterior), 0.7 * h->depth) * 180.0 / M_PI;
+    return atan2(fabs(h->posterior - h->anterior), (SC_BACK_LINE_FRAC - SC_FRONT_LINE_FRAC) * h->depth) * 180.0 / M_PI;
 }
 
 /* A collapse read next to a doubtful boundary is most likely the
@@ -452,7 +439,7 @@ static void boundary_check(sp_score_result *r)
      * 6: the end lines' wedge far over the endplates' angle */
     int withdraw[SP_SEG_MAX_VERT] = {0}, nb[SP_SEG_MAX_VERT], line[SP_SEG_MAX_VERT];
     double nbref[SP_SEG_MAX_VERT], excess[SP_SEG_MAX_VERT];
-    neighbour_posterior(r, nbref);
+    neighbour_median(r, false, nbref);
     for (int k = 0; k < n; k++) {
         const sp_score_vertebra *v = &r->v[k];
         if (!v->h.ok || v->h.genant < 1) continue;

@@ -744,7 +744,7 @@ static void osteoporotic_normal_bodies_not_fractured(int seed)
     score_end_to_end_free(p, seg, res);
 }
 
-/* Fresh survey seeds read a grade 3 collapse at a normal body on the
+/* Survey seeds 101 and 113 read a grade 3 collapse at a normal body on the
  * posterior line alone, the anterior and middle agreeing: T1 of the lytic L1
  * collapse with seed 101 (16.9 / 16.7 / 2.8 mm for 16.5 / 16 / 16.5, the
  * line clipped under the C7 the scan cuts), T2 of the held-out lytic T4 with
