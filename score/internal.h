@@ -145,6 +145,10 @@ double sc_median(double *a, int n);
 /* Per-level median HU of the posterior parts (measure_lesion.c). */
 void sc_posterior_density(const sc_ctx *c, int k, sp_score_vertebra *v);
 
+/* Per-level pedicle voxels and their share above r's blastic threshold (measure_lesion.c). */
+#define SC_PEDICLE_MIN_VOXELS 20
+void sc_pedicle_density(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v);
+
 /* Lesion of vertebra k given the reference thresholds in r (measure_lesion.c). */
 void sc_measure_lesion(const sc_ctx *c, int k, const sp_score_result *r, sp_score_vertebra *v);
 

@@ -222,10 +222,18 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         snprintf(m, sizeof m, "pedicle L %s R %s, facet region L %s R %s lesion",
                  num_or(pc[0], L->pedicle_pct[0], "%.0f %%"), num_or(pc[1], L->pedicle_pct[1], "%.0f %%"),
                  num_or(pc[2], L->facet_pct[0], "%.0f %%"), num_or(pc[3], L->facet_pct[1], "%.0f %%"));
-        ev(evd, "posterolateral", m,
-           "a side is involved when >= 10 % of its pedicle or facet region is lesion; costovertebral joint not "
-           "assessed (no rib labels)",
-           where, s->applicable ? s->confidence[5] : NAN);
+        if (L->dense_pedicles[0]) {
+            size_t len = strlen(m);
+            snprintf(m + len, sizeof m - len, "; sclerotic pedicle against the neighbouring levels' same side: %s",
+                     L->dense_pedicles);
+        }
+        snprintf(t, sizeof t,
+                 "a side is involved when >= %.0f %% of its pedicle or facet region is lesion, or, at a blastic or "
+                 "mixed level, when its pedicle's share of voxels above the blastic threshold exceeds the median of "
+                 "the same side's at up to two levels each side by >= %.0f points (pedicle >= %.1f x their voxels; "
+                 "that excess is its share); costovertebral joint not assessed (no rib labels)",
+                 SP_POSTEROLATERAL_PCT, 100.0 * SP_PEDICLE_DENSE_EXCESS, SP_PEDICLE_DENSE_MIN_SIZE);
+        ev(evd, "posterolateral", m, t, where, s->applicable ? s->confidence[5] : NAN);
         snprintf(m, sizeof m, "%.0f mm2 of lytic lesion on the vertebra's surface", L->breach_area_mm2);
         ev(evd, "cortical_breach", m, "lytic lesion voxels on the body/pedicle surface >= 0.05 ml", w2, 0.6);
         snprintf(m, sizeof m, "soft tissue %.2f ml beyond the mean of the nearest lesion-free neighbours, 1-15 mm outside the body",
@@ -432,6 +440,7 @@ char *sp_score_report_json(const sp_score_result *r, const sp_seg_result *seg, c
     num(x, "sins_body_involved_pct", SP_SINS_INVOLVED_PCT), num(x, "sins_translation_mm", SP_SINS_TRANSLATION_MM);
     num(x, "sins_angle_deviation_deg", SP_SINS_ANGLE_DEV_DEG), num(x, "sins_cobb_deg", SP_SINS_COBB_DEG);
     num(x, "posterolateral_pct", SP_POSTEROLATERAL_PCT), num(x, "wbb_min_ml", SP_WBB_MIN_ML);
+    num(x, "pedicle_dense_excess", SP_PEDICLE_DENSE_EXCESS), num(x, "pedicle_dense_min_size", SP_PEDICLE_DENSE_MIN_SIZE);
     num(x, "wbb_superficial_mm", SP_WBB_SUPERFICIAL_MM), num(x, "lesion_min_ml", SP_LESION_MIN_ML);
     num(x, "frame_neighbour_deg", SP_FRAME_NEIGHBOUR_DEG), num(x, "mask_size_lo", SP_MASK_SIZE_LO);
     num(x, "gap_miss_mm", SP_GAP_MISS_MM), num(x, "edge_tilt_deg", SP_EDGE_TILT_DEG);

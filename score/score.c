@@ -675,6 +675,9 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
     }
     frame_check(c, r);
     reference(r);
+    /* omp: iteration k writes only r->v[k]'s pedicle fields; reads the volumes and r's thresholds */
+    SP_OMP(parallel for default(none) shared(c, r, nv) schedule(dynamic, 1))
+    for (int k = 0; k < nv; k++) sc_pedicle_density(c, k, r, &r->v[k]);
     c->lesion_out = sp_vol_new_like(ct, SP_U8); /* NULL (no export) when out of memory */
     /* omp: iteration k writes only r->v[k].les and the voxels of its own
      * label in c->lesion_out; reads r's reference (fixed) */

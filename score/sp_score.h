@@ -52,6 +52,9 @@ extern "C" {
     "not assessed: soft-tissue tumour has the HU of the muscle it replaces; on the phantoms the neighbour "      \
     "comparison found none of 5 masses and flagged 4 of 11 levels without one"
 #define SP_POSTERIOR_DENSE_HU 400.0     /* a posterior part this much denser (median) than the neighbours' same part is sclerotic */
+#define SP_PEDICLE_DENSE_EXCESS 0.20    /* at a blastic or mixed level: a pedicle's share of voxels above the blastic
+                                           threshold this much over the neighbours' same pedicle is involved */
+#define SP_PEDICLE_DENSE_MIN_SIZE 0.5   /* ... when its voxels are at least this x the neighbours' (a real pedicle) */
 #define SP_MASK_SIZE_LO 0.75           /* body depth / width vs the neighbours' median */
 #define SP_MASK_SIZE_HI 1.30
 #define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
@@ -115,6 +118,14 @@ int sp_sins_alignment(const sp_sins_align_in *in, const char **why);
 /* collapse_pct NAN = unknown height; involved_pct NAN = unknown. */
 int sp_sins_collapse(double collapse_pct, double involved_pct);
 int sp_sins_posterolateral(bool left, bool right);
+/* The sclerotic-pedicle rule (measure_lesion.c): a pedicle at a blastic or
+ * mixed level whose share of voxels above the blastic threshold exceeds the
+ * median of its n neighbours' same-side shares by SP_PEDICLE_DENSE_EXCESS,
+ * with at least SP_PEDICLE_DENSE_MIN_SIZE x the median of their voxel
+ * counts, is involved. *excess gets the share minus that median (NAN with
+ * fewer than 2 neighbours or no share). */
+bool sp_pedicle_dense_rule(double share, double voxels, const double *nb_share, const double *nb_voxels, int n,
+                           double *excess);
 sp_sins_category sp_sins_category_of(int total);
 const char *sp_sins_category_name(sp_sins_category c);
 /* Parses "mechanical", "occasional", "none" (also "0","1","3"). */
@@ -191,6 +202,7 @@ typedef struct sp_score_lesion {
     unsigned layers;             /* bit l for layer l (0 = A) */
     double lesion_centre[3];     /* LPS of the lesion centroid (evidence) */
     char dense_parts[64];        /* posterior parts read as sclerotic against the neighbours' same part (evidence) */
+    char dense_pedicles[96];     /* pedicles read as involved by their sclerotic share (evidence; "" none) */
 } sp_score_lesion;
 
 typedef struct sp_score_disc {
@@ -239,6 +251,8 @@ typedef struct sp_score_vertebra {
     double trabecular_hu;        /* median of the deep body voxels */
     double trabecular_mad;       /* their median absolute deviation */
     double posterior_hu[3];      /* median HU 1 voxel inside the posterior parts: left, right, spinous (NAN < 20 voxels) */
+    int64_t pedicle_vox[2];      /* the parts map's pedicle voxels, left and right */
+    double pedicle_dense[2];     /* their share above the blastic threshold (NAN < SC_PEDICLE_MIN_VOXELS) */
     bool canal_ok;
     double canal_centre[3];      /* LPS; centre of the WBB zones */
     double canal_depth, canal_halfwidth; /* mm */

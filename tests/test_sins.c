@@ -129,3 +129,35 @@ Test(sins, genant_shape_table)
         cr_expect_str_eq(sp_genant_shape(r->grade, r->a, r->m, r->p, r->e), r->shape, "row %zu", i);
     }
 }
+
+/* The sclerotic-pedicle rule (posterolateral involvement at a blastic or
+ * mixed level): excess over the neighbours' median share >= 0.20, own
+ * voxels >= 0.5 x their median, at least two neighbours. */
+typedef struct {
+    double share, voxels, nb_share[4], nb_voxels[4];
+    int n;
+    bool involved;
+    double excess; /* NAN: none */
+} pd_row;
+static const pd_row pd_rows[] = {
+    {0.7501, 100, {0.55, 0.5, 0.45}, {100, 120, 80}, 3, true, 0.2501},  /* just over the excess */
+    {0.6999, 100, {0.55, 0.5, 0.45}, {100, 120, 80}, 3, false, 0.1999}, /* just under */
+    {0.90, 50, {0.5, 0.5}, {100, 100}, 2, true, 0.40},                  /* exactly half the voxels */
+    {0.90, 49, {0.5, 0.5}, {100, 100}, 2, false, 0.40},                 /* a pedicle cut small */
+    {0.76, 200, {0.4, 0.9, 0.5, 0.6}, {200, 10, 210, 190}, 4, true, 0.21}, /* medians of four */
+    {0.95, 200, {0.5}, {200}, 1, false, NAN},                           /* one neighbour: no reference */
+    {NAN, 200, {0.5, 0.5}, {200, 200}, 2, false, NAN},                  /* no share of its own */
+    {0.30, 200, {0.5, 0.5}, {200, 200}, 2, false, -0.20},               /* less dense than the neighbours */
+};
+
+Test(sins, sclerotic_pedicle_rule_table)
+{
+    for (size_t i = 0; i < sizeof pd_rows / sizeof pd_rows[0]; i++) {
+        const pd_row *r = &pd_rows[i];
+        double ex = 0;
+        cr_expect_eq(sp_pedicle_dense_rule(r->share, r->voxels, r->nb_share, r->nb_voxels, r->n, &ex), r->involved,
+                     "row %zu", i);
+        if (isnan(r->excess)) cr_expect(isnan(ex), "row %zu: excess %g", i, ex);
+        else cr_expect(fabs(ex - r->excess) < 1e-9, "row %zu: excess %g for %g", i, ex, r->excess);
+    }
+}
