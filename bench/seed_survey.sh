@@ -36,7 +36,7 @@ import glob, json, os, sys
 work, seeds = sys.argv[1], sys.argv[2].split()
 comps = ['location', 'bone_lesion', 'alignment', 'collapse', 'posterolateral']
 n = dict(levels=0, genant=0, notmeasured=0, falsefrac=0, free=0, falseles=0, les=0, charok=0, missed=0,
-         named=0, flagged=0, falsetrans=0, discs=0)
+         named=0, flagged=0, falsetrans=0, discs=0, extrafrac=0)
 comp = {k: [0, 0] for k in comps}
 rows = []
 for d in sorted(glob.glob(f'{work}/*/')):
@@ -87,6 +87,12 @@ for d in sorted(glob.glob(f'{work}/*/')):
             comp[k][1] += 1
             if xs.get(k) == ts.get(k): comp[k][0] += 1
             else: msgs.append(f"{v['name']} SINS {k} {xs.get(k)} for {ts.get(k)}")
+    # a level we report that the phantom does not have (a piece of a
+    # neighbour named as a vertebra): a fracture there is a false one too
+    tnames = {v['name'] for v in t['vertebrae']}
+    for x in r['vertebrae']:
+        if x['level'] not in tnames and x['label'] != 26 and (x['genant_grade'] or 0) >= 1:
+            n['extrafrac'] += 1; msgs.append(f"{x['level']} (no such vertebra in the phantom) Genant {x['genant_grade']}")
     if unc: n['flagged'] += 1
     rows.append(f"| {name} | {'names flagged uncertain; ' if unc else ''}{'; '.join(msgs) if msgs else 'right'} |")
 pc = lambda a, b: f'{100 * a / b:.0f} % ({a}/{b})' if b else '-'
@@ -98,6 +104,7 @@ print(f"| fully visible levels | {n['levels']} |")
 print(f"| Genant grade exact | {pc(n['genant'], n['levels'])} |")
 print(f"| heights not measured | {n['notmeasured']} |")
 print(f"| fracture reported at a normal body (grade >= 1 for 0) | {n['falsefrac']} |")
+print(f"| fracture reported at a level the phantom does not have (a piece of a neighbour) | {n['extrafrac']} |")
 print(f"| lesion reported at a lesion-free level | {n['falseles']} of {n['free']} |")
 print(f"| lesion character right | {pc(n['charok'], n['les'])} |")
 print(f"| lesion missed (none or not assessed) | {n['missed']} of {n['les']} |")

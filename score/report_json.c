@@ -342,6 +342,7 @@ static cJSON *vertebra_json(const sp_score_result *r, int k, const sp_seg_result
         snprintf(why, sizeof why, "no disc of this level measured: %s",
                  v->label == 26           ? "the sacrum's frame is not used for angles (not reliable)"
                  : v->h.lines_left_body ? "its height lines leave the body, so its axes are not its body's"
+                 : v->fragment          ? "a fragment at the end of the column, not a vertebra"
                  : v->partial           ? "the scan cuts it"
                                         : "no neighbour with a measurable frame");
         cJSON_AddStringToObject(ea, "reason", why);

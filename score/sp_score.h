@@ -59,6 +59,8 @@ extern "C" {
 #define SP_MASK_SIZE_HI 1.30
 #define SP_MASK_VOXELS_HI 1.40          /* body voxels vs the neighbours' median (no lower bound: collapse) */
 #define SP_FRAME_NEIGHBOUR_DEG 8.0      /* own SI axis further than this from its neighbours' mean: not trusted */
+#define SP_FRAGMENT_VOXELS 0.7          /* an end level with fewer voxels than this x its neighbour's ... */
+#define SP_FRAGMENT_SPACING 0.75        /* ... and its centre closer than this x the next spacing: a fragment */
 #define SP_EDGE_TILT_DEG 20.0           /* endplates this far apart next to a vertebra the scan cuts: label holds pieces of it */
 #define SP_TALL_MIN_MM 2.5               /* a neighbour's line this much over its neighbours' (and half the loss): boundary misplaced */
 #define SP_ODD_LINE_FRAC 0.3          /* posterior line this much shorter than both others (they agreeing): its line left the body */
@@ -236,7 +238,9 @@ typedef struct sp_score_vertebra {
     char name[8];
     double level_confidence;
     bool uncertain;
-    bool partial; /* cut by the scan's first or last slice: shape and alignment not measured */
+    bool partial; /* cut by the scan's first or last slice, or a fragment: shape and alignment not measured */
+    bool fragment; /* partial because it is a fragment at the column's end (end_fragment_check, score.c) */
+    char fragment_note[200];
     double centre[3], si[3], ap[3], lr[3]; /* refined body frame, LPS */
     bool frame_ok;
     /* where the SI axis comes from: 0 the mean of its own endplate normals,

@@ -1269,3 +1269,42 @@ Test(score, sclerotic_share_of_a_mixed_pedicle_counts_for_its_side)
         score_end_to_end_free(p, seg, res);
     }
 }
+
+/* A piece of a vertebra labelled as one more level at the column's end:
+ * the held-out lytic T4 spec's scan starts at T1 (nothing above), and on
+ * survey seeds 127 and 167 T1's arch and first ribs were labelled "C7"
+ * (38 and 34 % of T1's voxels, centre 13 mm from T1's against 20-21 mm to
+ * T2) and read as a grade 3 fracture, with T1 beside it a grade 2 (its
+ * axis taken from the fragment's). The fragment is treated as cut by the
+ * scan (not measured, with the reason) and no level reads a fracture. */
+Test(score, a_fragment_at_the_end_of_the_column_is_not_measured_as_a_vertebra)
+{
+    static const int seeds[] = {127, 167};
+    for (size_t c = 0; c < sizeof seeds / sizeof seeds[0]; c++) {
+        sp_phantom *p = NULL;
+        sp_seg_result *seg = NULL;
+        sp_score_result *res = NULL;
+        char *spec = sp_test_sample_spec("lytic_t4_left", seeds[c]);
+        score_end_to_end(spec, &p, &seg, &res);
+        free(spec);
+        int fragments = 0;
+        for (int k = 0; k < res->nvert; k++) {
+            const sp_score_vertebra *v = &res->v[k];
+            if (v->fragment) {
+                fragments++;
+                cr_expect(k == 0 || k == res->nvert - 1, "seed %d: fragment %s inside the column", seeds[c], v->name);
+                cr_expect(v->partial && !v->h.ok && strstr(v->h.reason, "fragment") != NULL, "seed %d, %s: %s", seeds[c],
+                          v->name, v->h.reason);
+                continue;
+            }
+            if (v->label == 26) continue;
+            cr_expect(!v->h.ok || v->h.genant == 0, "seed %d, %s: grade %d (%.1f / %.1f / %.1f mm) on a normal body",
+                      seeds[c], v->name, v->h.genant, v->h.anterior, v->h.middle, v->h.posterior);
+        }
+        cr_expect_eq(fragments, 1, "seed %d: %d fragments", seeds[c], fragments);
+        const sp_score_vertebra *t1 = level_named(res, "T1");
+        cr_assert_not_null(t1);
+        cr_expect(t1->h.ok && !t1->fragment, "seed %d: T1 not measured (%s)", seeds[c], t1->h.reason);
+        score_end_to_end_free(p, seg, res);
+    }
+}
