@@ -626,6 +626,8 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
  * (half its lost height), so both conditions are asked. Such a level is
  * treated as cut by the scan: heights, shape and alignment not measured,
  * with this reason (its lesions are still assessed). */
+_Static_assert(sizeof ((sp_score_vertebra *)0)->fragment_note <= sizeof ((sp_score_heights *)0)->reason,
+               "a fragment's note is copied into its heights' reason");
 static void end_fragment_check(const sp_seg_result *seg, sp_score_result *r)
 {
     int n = seg->nvert;
@@ -702,8 +704,8 @@ sp_status sp_score_run(const sp_volume *ct, const sp_seg_result *seg, const sp_s
         sp_score_vertebra *v = &r->v[k];
         if (v->label == 26 || v->partial) { /* sacrum: no body heights; still a bone reference candidate */
             v->h.ok = false;
-            if (v->fragment)
-                snprintf(v->h.reason, sizeof v->h.reason, "%s", v->fragment_note);
+            if (v->fragment) /* memcpy: both are members of *v (snprintf's restrict) */
+                memcpy(v->h.reason, v->fragment_note, sizeof v->fragment_note);
             else
                 snprintf(v->h.reason, sizeof v->h.reason, "%s",
                          v->partial ? "partly outside the scan (cut by its first or last slice): heights not measured"

@@ -563,6 +563,16 @@ static const sp_score_vertebra *level_named(const sp_score_result *res, const ch
     return NULL;
 }
 
+/* score_end_to_end on a sample or held-out spec run with another seed (the
+ * seed survey's cases). */
+static void score_survey_case(const char *spec_name, int seed, sp_phantom **p, sp_seg_result **seg,
+                              sp_score_result **res)
+{
+    char *spec = sp_test_sample_spec(spec_name, seed);
+    score_end_to_end(spec, p, seg, res);
+    free(spec);
+}
+
 static void score_end_to_end_free(sp_phantom *p, sp_seg_result *seg, sp_score_result *res)
 {
     sp_score_result_free(res);
@@ -766,9 +776,7 @@ Test(score, posterior_line_alone_short_is_withdrawn_not_a_fracture)
         sp_phantom *p = NULL;
         sp_seg_result *seg = NULL;
         sp_score_result *res = NULL;
-        char *spec = sp_test_sample_spec(cases[c].spec, cases[c].seed);
-        score_end_to_end(spec, &p, &seg, &res);
-        free(spec);
+        score_survey_case(cases[c].spec, cases[c].seed, &p, &seg, &res);
         for (int k = 0; k < res->nvert; k++) {
             const sp_score_vertebra *v = &res->v[k];
             if (v->label == 26 || (cases[c].fractured && !strcmp(v->name, cases[c].fractured))) continue;
@@ -807,9 +815,7 @@ Test(score, end_lines_that_left_the_body_give_no_fracture)
         sp_phantom *p = NULL;
         sp_seg_result *seg = NULL;
         sp_score_result *res = NULL;
-        char *spec = sp_test_sample_spec("osteoporotic_fracture", seeds[c]);
-        score_end_to_end(spec, &p, &seg, &res);
-        free(spec);
+        score_survey_case("osteoporotic_fracture", seeds[c], &p, &seg, &res);
         for (int k = 0; k < res->nvert; k++) {
             const sp_score_vertebra *v = &res->v[k];
             if (v->label == 26) continue;
@@ -1248,9 +1254,7 @@ Test(score, sclerotic_share_of_a_mixed_pedicle_counts_for_its_side)
         sp_phantom *p = NULL;
         sp_seg_result *seg = NULL;
         sp_score_result *res = NULL;
-        char *spec = sp_test_sample_spec(cases[c].spec, cases[c].seed);
-        score_end_to_end(spec, &p, &seg, &res);
-        free(spec);
+        score_survey_case(cases[c].spec, cases[c].seed, &p, &seg, &res);
         const sp_score_vertebra *v = level_named(res, cases[c].level);
         cr_assert_not_null(v, "%s seed %d: %s missing", cases[c].spec, cases[c].seed, cases[c].level);
         cr_expect_eq(v->les.character, SP_CHAR_MIXED, "%s seed %d: character %d", cases[c].spec, cases[c].seed,
@@ -1284,9 +1288,7 @@ Test(score, a_fragment_at_the_end_of_the_column_is_not_measured_as_a_vertebra)
         sp_phantom *p = NULL;
         sp_seg_result *seg = NULL;
         sp_score_result *res = NULL;
-        char *spec = sp_test_sample_spec("lytic_t4_left", seeds[c]);
-        score_end_to_end(spec, &p, &seg, &res);
-        free(spec);
+        score_survey_case("lytic_t4_left", seeds[c], &p, &seg, &res);
         int fragments = 0;
         for (int k = 0; k < res->nvert; k++) {
             const sp_score_vertebra *v = &res->v[k];
