@@ -38,6 +38,8 @@ comps = ['location', 'bone_lesion', 'alignment', 'collapse', 'posterolateral']
 n = dict(levels=0, genant=0, notmeasured=0, falsefrac=0, free=0, falseles=0, les=0, charok=0, missed=0,
          named=0, flagged=0, falsetrans=0, discs=0, extrafrac=0)
 comp = {k: [0, 0] for k in comps}
+jac = []  # WBB zones Jaccard at lesion levels (as bench/accuracy_score.sh)
+tot = [0, 0]  # imaging subtotal within +-1 of the truth's
 rows = []
 for d in sorted(glob.glob(f'{work}/*/')):
     d = d.rstrip('/'); name = os.path.basename(d); p = f'{d}/end_to_end/report.json'
@@ -83,6 +85,10 @@ for d in sorted(glob.glob(f'{work}/*/')):
             msgs.append(f"{v['name']} {oc} for {tc}")
             if oc in ('none', 'not assessed'): n['missed'] += 1
         ts, xs = v['sins'], x['sins']
+        a, b = set(tl['wbb']['zones']), set((x.get('wbb') or {}).get('zones') or [])
+        jac.append(len(a & b) / len(a | b) if a | b else 1.0)
+        tot[1] += 1
+        if xs.get('imaging_subtotal') is not None and abs(xs['imaging_subtotal'] - ts['imaging_subtotal']) <= 1: tot[0] += 1
         for k in comps:
             comp[k][1] += 1
             if xs.get(k) == ts.get(k): comp[k][0] += 1
@@ -110,6 +116,10 @@ print(f"| lesion character right | {pc(n['charok'], n['les'])} |")
 print(f"| lesion missed (none or not assessed) | {n['missed']} of {n['les']} |")
 for k in comps:
     print(f'| SINS {k} exact | {pc(*comp[k])} |')
+print(f"| SINS imaging subtotal within +-1 | {pc(*tot)} |")
+if jac:
+    print(f"| WBB zones Jaccard, mean (min); >= 0.8 | {sum(jac) / len(jac):.2f} ({min(jac):.2f}); "
+          f"{pc(sum(j >= 0.8 for j in jac), len(jac))} |")
 print(f"| translation >= 2 mm counted where none was generated (discs below lesion-free levels) | {n['falsetrans']} of {n['discs']} |")
 print(f"| phantoms with level names flagged uncertain | {n['flagged']} |")
 print('\n| phantom_seed | what differs from the truth |\n|---|---|')
