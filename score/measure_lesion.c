@@ -220,10 +220,10 @@ void sc_pedicle_density(const sc_ctx *c, int k, const sp_score_result *r, sp_sco
  * sides at lesion levels read at most 0.14 over (lytic L1; blastic T7
  * 0.13), and of all 7047 normal sides with at least half their neighbours'
  * voxels 10 reached 0.20 (at most 0.27; pedicles the parts map cut below
- * half up to 0.63:
- * hence SP_PEDICLE_DENSE_MIN_SIZE). Counted only where the level's lesion
- * is blastic or mixed: a lytic lesion makes no bone, and a dense pedicle
- * beside no lesion is not evidence of tumour (reactive sclerosis). Sets
+ * half read up to 0.63, hence SP_PEDICLE_DENSE_MIN_SIZE). Counted only
+ * where the level's lesion is blastic or mixed: a lytic lesion makes no
+ * bone, and a dense pedicle beside no lesion is not evidence of tumour
+ * (reactive sclerosis). Sets
  * the side's pedicle share to at least the excess, in %, and says which
  * sides it added (their pedicles' WBB zones are then added by the caller:
  * the mixed L4's zones read 5-8 for the truth's 5-10 without them). */

@@ -618,7 +618,7 @@ static void sins(sp_score_result *r, const sp_score_opts *o)
  * its body centre closer to the neighbour's than SP_FRAGMENT_SPACING x the
  * spacing between the neighbour and the next level. Phantoms whose scan
  * starts at T1 (nothing above) had T1's arch and first ribs labelled as a
- * "C7" on 10 of 308 (survey seeds 3-173, lytic T4 on 9 of 28): 0.34-0.54 of
+ * "C7" on 10 of 308 (survey seeds 3-173, lytic T4 on 8 of 28): 0.34-0.54 of
  * T1's voxels, centre 0.60-0.68 of the T1-T2 spacing away, its "body" the
  * arch, so a grade 3 fracture was reported at a level that does not
  * exist; every end level that is a vertebra read >= 0.86 and >= 0.87
