@@ -214,13 +214,14 @@ void sc_pedicle_density(const sc_ctx *c, int k, const sp_score_result *r, sp_sco
  * pedicle counted, 10 needed, on 10 of 23 survey seeds). Against the same
  * side's pedicle at up to two levels each side (the sacrum left out, at
  * least two needed) its share of voxels above the blastic threshold stands
- * out: measured over the 253 survey phantoms (seeds 3-149) before this rule,
- * the mixed L4 pedicle read 0.19-0.42 over its neighbours' on 15 of the 16
- * seeds where its lytic part was not filled, while the normal pedicle
- * sides at lesion levels read at most 0.14 over (lytic L1; blastic T7
- * 0.13), and of all 7047 normal sides with at least half their neighbours'
- * voxels 10 reached 0.20 (at most 0.27; pedicles the parts map cut below
- * half read up to 0.63, hence SP_PEDICLE_DENSE_MIN_SIZE). Counted only
+ * out: over the 253 survey phantoms of seeds 3-149 (bench/rule_surveys.py
+ * pedicles; the segmentation is what the rule reads, so before and after
+ * alike) the mixed L4 pedicle reads up to 0.42 over its neighbours' and 12
+ * of its 23 sides meet the rule (mixed T10 2 of 46, no lytic side), while
+ * normal sides at lesion levels read at most 0.14 over (lytic L1; blastic
+ * T7 0.13), and of all 7034 normal sides with at least half their
+ * neighbours' voxels 8 reached 0.20 (at most 0.27; pedicles the parts map
+ * cut below half read up to 0.57, hence SP_PEDICLE_DENSE_MIN_SIZE). Counted only
  * where the level's lesion is blastic or mixed: a lytic lesion makes no
  * bone, and a dense pedicle beside no lesion is not evidence of tumour
  * (reactive sclerosis). Sets

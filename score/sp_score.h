@@ -240,7 +240,6 @@ typedef struct sp_score_vertebra {
     bool uncertain;
     bool partial; /* cut by the scan's first or last slice, or a fragment: shape and alignment not measured */
     bool fragment; /* partial because it is a fragment at the column's end (end_fragment_check, score.c) */
-    char fragment_note[200];     /* its reason (fits sp_score_heights.reason) */
     double centre[3], si[3], ap[3], lr[3]; /* refined body frame, LPS */
     bool frame_ok;
     /* where the SI axis comes from: 0 the mean of its own endplate normals,
